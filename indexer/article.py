@@ -1,0 +1,68 @@
+"""The parsed form of one archived article: plain typed data, no behaviour beyond derived views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image in the body: the original URL (unwrapped from any image proxy) and its caption."""
+
+    url: str
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A hyperlink in the body. ``related`` is true when it points to another news article."""
+
+    url: str
+    text: str
+    related: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryItem:
+    """One picture of a picture gallery: its short title, caption and image URL."""
+
+    title: str
+    caption: str
+    image: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article file, parsed.
+
+    Text fields hold the outlet's text as displayed (entities decoded, whitespace collapsed),
+    never a normalized or segmented form.
+    """
+
+    id: str
+    """Stable article id taken from the URL (``a-67150547``), or ``h`` + 16 hex digits of SHA-1."""
+    outlet: str
+    """Short outlet name derived from the URL host (``dw``, ``bbc``, ``cna`` ...)."""
+    host: str
+    url: str
+    title: str
+    published_at: datetime
+    """Publish time from the file's header line, timezone-aware (UTC)."""
+    body_time: datetime | None = None
+    """The ISO time some outlets print at the top of the body, when present."""
+    paragraphs: tuple[str, ...] = ()
+    headings: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    links: tuple[Link, ...] = ()
+    gallery_title: str = ""
+    gallery: tuple[GalleryItem, ...] = ()
+    boilerplate: tuple[str, ...] = ()
+    """Copyright lines and feed footers, kept apart from the body."""
+    warnings: tuple[str, ...] = field(default=())
+    """Problems that did not stop parsing (time mismatch, re-decoded from GBK, ...)."""
+
+    @property
+    def captions(self) -> tuple[str, ...]:
+        """Non-empty image captions, in order."""
+        return tuple(image.caption for image in self.images if image.caption)
