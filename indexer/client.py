@@ -1,0 +1,120 @@
+"""Connecting to Elasticsearch (managed node or any 8.x/9.x cluster) and explaining failures in one line.
+
+The client is elasticsearch-py 8.x: it speaks to 8.x servers natively and to 9.x servers through their REST
+compatibility with 8.x; the 9.x client refuses 8.x servers, so 8.x is the one that serves both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import elastic_transport
+from elasticsearch import (
+    ApiError,
+    AuthenticationException,
+    AuthorizationException,
+    Elasticsearch,
+    NotFoundError,
+)
+
+from indexer.config import Settings
+from indexer.errors import AuthenticationFailed, ConnectionFailed, IndexerError, IndexMissing
+
+START_HINT = "start the local node with `indexer node start`, or set ES_URL to your cluster"
+
+
+def redact_url(url: str) -> str:
+    """The URL with any user:password@ part hidden."""
+    return re.sub(r"//[^/@]*@", "//***@", url)
+
+
+def connect(settings: Settings) -> Elasticsearch:
+    """A client for the configured hosts and credentials; no request is made yet."""
+    options: dict[str, Any] = {
+        "request_timeout": settings.timeout,
+        "max_retries": 2,
+        "retry_on_timeout": True,
+    }
+    if settings.api_key:
+        options["api_key"] = settings.api_key
+    elif settings.username:
+        options["basic_auth"] = (settings.username, settings.password or "")
+    if settings.ca_certs:
+        options["ca_certs"] = str(settings.ca_certs)
+    if settings.ca_fingerprint:
+        options["ssl_assert_fingerprint"] = settings.ca_fingerprint.replace(":", "").lower()
+    return Elasticsearch(list(settings.hosts), **options)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """What `doctor` and `node status` report about a cluster."""
+
+    version: str
+    cluster_name: str
+    health: str
+    nodes: int
+
+
+def server_info(es: Elasticsearch) -> ServerInfo:
+    """Version, name and health. Uses ``_nodes``, which every distribution serves (the integ-test zip has no
+    root endpoint ``GET /``)."""
+    nodes = es.nodes.info(metric="_none", filter_path="cluster_name,nodes.*.version")
+    versions = sorted({node["version"] for node in nodes.get("nodes", {}).values()})
+    health = es.cluster.health()
+    return ServerInfo(
+        version=", ".join(versions) or "unknown",
+        cluster_name=nodes.get("cluster_name", health.get("cluster_name", "")),
+        health=health["status"],
+        nodes=health["number_of_nodes"],
+    )
+
+
+def _api_reason(exc: ApiError) -> str:
+    info = exc.info if isinstance(exc.info, dict) else {}
+    error = info.get("error")
+    if isinstance(error, dict):
+        root = (error.get("root_cause") or [error])[0]
+        return f"{root.get('type', 'error')}: {root.get('reason', '')}".strip(": ")
+    return str(error or exc.message)
+
+
+def explain(exc: BaseException, settings: Settings) -> IndexerError | None:
+    """Turn a client exception into a one-line IndexerError with a fix; None if it isn't one we know."""
+    where = ", ".join(redact_url(host) for host in settings.hosts)
+    if isinstance(exc, IndexerError):
+        return exc
+    if isinstance(exc, elastic_transport.TlsError):
+        return ConnectionFailed(
+            f"TLS handshake with Elasticsearch at {where} failed: {_first_line(exc)}",
+            "set ES_CA_CERTS to the cluster's CA certificate or ES_CA_FINGERPRINT to its SHA-256 fingerprint",
+        )
+    if isinstance(exc, elastic_transport.ConnectionTimeout):
+        return ConnectionFailed(
+            f"Elasticsearch at {where} did not answer within {settings.timeout:g} s",
+            "the server is overloaded or stuck; raise ES_TIMEOUT or check `indexer node logs`",
+        )
+    if isinstance(exc, elastic_transport.ConnectionError):
+        return ConnectionFailed(f"cannot reach Elasticsearch at {where}", START_HINT)
+    if isinstance(exc, AuthenticationException):
+        return AuthenticationFailed(
+            f"Elasticsearch at {where} rejected the credentials (HTTP 401)",
+            "check ES_API_KEY, or ES_USERNAME and ES_PASSWORD",
+        )
+    if isinstance(exc, AuthorizationException):
+        return AuthenticationFailed(
+            f"the configured user may not do this (HTTP 403): {_api_reason(exc)}",
+            "grant the user the needed index privileges",
+        )
+    if isinstance(exc, NotFoundError) and "index_not_found" in _api_reason(exc):
+        return IndexMissing(_api_reason(exc), "index some articles first: `indexer index PATH`")
+    if isinstance(exc, ApiError):
+        return IndexerError(f"Elasticsearch answered HTTP {exc.meta.status}: {_api_reason(exc)}")
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
