@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.banner_plugin import PLUGIN_NAME, BannerPluginError, install_banner_plugin
 from indexer.errors import NodeError
 
 ES_VERSION = "9.5.4"
@@ -221,8 +222,12 @@ def _locked(cache_dir: Path) -> Iterator[None]:
         yield
 
 
-def ensure_distribution(cache_dir: Path, version: str = ES_VERSION, log: Log = _quiet) -> Path:
-    """The unpacked server (its home directory), downloading and unpacking it on first use."""
+def ensure_distribution(cache_dir: Path, java: Path, version: str = ES_VERSION, log: Log = _quiet) -> Path:
+    """The unpacked server (its home directory), downloading and unpacking it on first use.
+
+    The root-endpoint plugin from ``node-plugin/`` is added when it can be built (it needs Maven), so that
+    ``GET /`` answers with the usual banner; the node works without it.
+    """
     home = cache_dir / "dist" / f"elasticsearch-{version}"
     with _locked(cache_dir):
         if not (home / "bin" / "elasticsearch").exists():
@@ -230,6 +235,12 @@ def ensure_distribution(cache_dir: Path, version: str = ES_VERSION, log: Log = _
             home.parent.mkdir(parents=True, exist_ok=True)
             log(f"unpacking {archive.name} into {home.parent}")
             _unpack(archive, home)
+        if not (home / "plugins" / PLUGIN_NAME).is_dir():
+            log("building the root-endpoint (banner) plugin with Maven")
+            try:
+                install_banner_plugin(home, version, java, cache_dir / "plugin-build")
+            except BannerPluginError as exc:
+                log(f"warning: no banner at GET / (the node works without it): {exc}")
     return home
 
 
@@ -417,8 +428,8 @@ def _startup_error(output: str, log_file: Path) -> str:
 
 def start(spec: NodeSpec, log: Log = _quiet, timeout: float = 180.0, only: int | None = None) -> ClusterStatus:
     """Start the local cluster (or just node `only`), wait until it answers and is healthy. Idempotent."""
-    home = ensure_distribution(spec.cache_dir, log=log)
     java = find_java()
+    home = ensure_distribution(spec.cache_dir, java, log=log)
     indices = range(spec.nodes) if only is None else [only]
     spec.cluster_dir.mkdir(parents=True, exist_ok=True)
     (spec.cluster_dir / "cluster.json").write_text(json.dumps({"nodes": spec.nodes, "version": ES_VERSION}))

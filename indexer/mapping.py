@@ -1,0 +1,73 @@
+"""The index settings and mappings in ``mappings/news.json``, and the metadata every index records about itself."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from indexer import __version__
+
+MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+
+TEXT_FIELDS = ("title", "body", "headings", "captions", "gallery")
+"""Displayed text fields; each has a ``chars.<name>`` and a ``words.<name>`` view."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexTemplate:
+    """The parsed mapping file."""
+
+    version: int
+    settings: dict[str, Any]
+    mappings: dict[str, Any]
+
+
+@cache
+def load_template(path: Path = MAPPINGS_DIR / "news.json") -> IndexTemplate:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return IndexTemplate(version=int(data["mapping_version"]), settings=data["settings"], mappings=data["mappings"])
+
+
+@dataclass(frozen=True, slots=True)
+class IndexMeta:
+    """What an index was built with; stored in its mapping's ``_meta``."""
+
+    mapping_version: int
+    dict_version: str
+    created_at: str = ""
+    indexer_version: str = __version__
+
+    @classmethod
+    def from_mapping(cls, mapping: dict[str, Any]) -> IndexMeta | None:
+        meta = mapping.get("_meta") or {}
+        if "mapping_version" not in meta:
+            return None
+        return cls(
+            mapping_version=int(meta["mapping_version"]),
+            dict_version=str(meta.get("dict_version", "")),
+            created_at=str(meta.get("created_at", "")),
+            indexer_version=str(meta.get("indexer_version", "")),
+        )
+
+
+def index_body(
+    dict_version: str, shards: int | None = None, replicas: int | None = None, template: IndexTemplate | None = None
+) -> dict[str, Any]:
+    """Settings and mappings for a new index, with shard/replica overrides and the build metadata."""
+    template = template or load_template()
+    settings = dict(template.settings)
+    if shards is not None:
+        settings["number_of_shards"] = shards
+    if replicas is not None:
+        settings["number_of_replicas"] = replicas
+    meta = {
+        "mapping_version": template.version,
+        "dict_version": dict_version,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "indexer_version": __version__,
+    }
+    return {"settings": settings, "mappings": {**template.mappings, "_meta": meta}}
