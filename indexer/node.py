@@ -320,7 +320,7 @@ def _is_our_server(pid: int, node_dir: Path) -> bool:
     return "org.elasticsearch" in cmdline and f"-Djava.io.tmpdir={node_dir / 'tmp'}" in cmdline
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -333,7 +333,7 @@ def _pid_alive(pid: int) -> bool:
 
 def _running_pid(node_dir: Path) -> int | None:
     pid = _read_pid(node_dir)
-    return pid if pid and _pid_alive(pid) and _is_our_server(pid, node_dir) else None
+    return pid if pid and pid_alive(pid) and _is_our_server(pid, node_dir) else None
 
 
 def _port_free(port: int) -> bool:
@@ -406,21 +406,31 @@ def _privilege_drop(spec: NodeSpec, node_dir: Path) -> list[str]:
     return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
 
 
-def _startup_error(output: str, log_file: Path) -> str:
-    """The server's own reason for a failed start, from its output or log."""
+_ERROR_PATTERNS = (
+    r"fatal exception while booting Elasticsearch\S*\s*(.+)",
+    r"^ERROR: (.+)$",
+    r"^error:\n(.+)$",
+    r"\[ERROR\s*\]\[[^]]+\] \[[^]]+\] (.+)",
+)
+
+
+def _log_size(log_file: Path) -> int:
+    return log_file.stat().st_size if log_file.exists() else 0
+
+
+def _startup_error(output: str, log_file: Path, log_offset: int) -> str:
+    """The server's own reason for a failed start: from its output, or what it logged during this start."""
     text = output
     if log_file.exists():
-        text += "\n" + log_file.read_text(errors="replace")[-20000:]
-    for pattern in (
-        r"fatal exception while booting Elasticsearch\s*(.+)",
-        r"^ERROR: (.+)$",
-        r"\[ERROR\]\[[^]]+\] (.+)",
-    ):
+        with log_file.open("rb") as handle:
+            handle.seek(log_offset)
+            text += "\n" + handle.read(200_000).decode(errors="replace")
+    for pattern in _ERROR_PATTERNS:
         matches = re.findall(pattern, text, re.MULTILINE)
         if matches:
-            return matches[-1].strip()[:500]
-    lines = [line for line in output.splitlines() if line.strip()]
-    return lines[-1][:500] if lines else "no output"
+            return matches[0].strip()[:500]
+    lines = [line for line in output.splitlines() if line.strip() and not line.startswith("\tat ")]
+    return lines[0][:500] if lines else "no output"
 
 
 # --- public operations ---
@@ -455,9 +465,10 @@ def start(spec: NodeSpec, log: Log = _quiet, timeout: float = 180.0, only: int |
         }
         env.pop("ES_JAVA_OPTS", None)
         log(f"starting node-{index} on port {spec.http_port(index)} (Java {java_major(java)} at {java})")
+        log_offset = _log_size(_log_file(node_dir))
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=timeout)
         if result.returncode != 0:
-            reason = _startup_error(result.stdout + result.stderr, _log_file(node_dir))
+            reason = _startup_error(result.stdout + result.stderr, _log_file(node_dir), log_offset)
             raise NodeError(f"Elasticsearch node-{index} failed to start: {reason}", f"see {_log_file(node_dir)}")
     _wait_healthy(spec, timeout)
     return status(spec)
@@ -491,11 +502,11 @@ def stop(spec: NodeSpec, only: int | None = None, timeout: float = 60.0) -> list
             continue
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _pid_alive(pid):
+        if pid_alive(pid):
             os.kill(pid, signal.SIGKILL)
-            while _pid_alive(pid):
+            while pid_alive(pid):
                 time.sleep(0.1)
         (node_dir / "node.pid").unlink(missing_ok=True)
         stopped.append(pid)

@@ -1,0 +1,62 @@
+"""Shared fixtures. Integration tests run against a real Elasticsearch: ES_URL, or the local node on 9200.
+
+`scripts/test` starts the managed node before running pytest; when no server answers, tests that need one fail
+with the command to start it (they are never silently skipped).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from indexer.client import connect
+from indexer.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CORPUS = Path(os.environ.get("INDEXER_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def es_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings from the environment, with a private cache dir for reports."""
+    settings = load_settings(environ=dict(os.environ))
+    return settings.with_overrides(cache_dir=str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def es(es_settings: Settings) -> Elasticsearch:
+    client = connect(es_settings)
+    try:
+        client.cluster.health(timeout="10s")
+    except Exception as exc:
+        pytest.fail(
+            f"no Elasticsearch at {', '.join(es_settings.hosts)} ({type(exc).__name__}); "
+            "start one with `indexer node start` or set ES_URL",
+            pytrace=False,
+        )
+    return client
+
+
+@pytest.fixture
+def alias(es: Elasticsearch, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh alias name for one test; its indices are deleted afterwards."""
+    name = f"test-{request.node.name.lower()[:40].strip('_[]')}-{uuid.uuid4().hex[:6]}"
+    name = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in name)
+    yield name
+    leftovers = list(es.indices.get(index=f"{name}-*", expand_wildcards="all"))
+    if leftovers:
+        es.indices.delete(index=",".join(leftovers))
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not (CORPUS / "MANIFEST.tsv").exists():
+        pytest.skip(f"the shared corpus is not at {CORPUS} (set INDEXER_CORPUS)")
+    return CORPUS
