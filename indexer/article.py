@@ -47,10 +47,11 @@ class Article:
     host: str
     url: str
     title: str
-    published_at: datetime
-    """Publish time from the file's header line, timezone-aware (UTC)."""
+    published_at: datetime | None
+    """Publish time from the file's header line, timezone-aware (UTC); the body's time when the header
+    has none; None when the file carries no usable time at all (see ``warnings``)."""
     body_time: datetime | None = None
-    """The ISO time some outlets print at the top of the body, when present."""
+    """The time some outlets print at the top of the body (UTC; a date alone gives midnight), when present."""
     paragraphs: tuple[str, ...] = ()
     headings: tuple[str, ...] = ()
     images: tuple[Image, ...] = ()
@@ -61,6 +62,10 @@ class Article:
     """Copyright lines and feed footers, kept apart from the body."""
     warnings: tuple[str, ...] = field(default=())
     """Problems that did not stop parsing (time mismatch, re-decoded from GBK, ...)."""
+    byline: str = ""
+    """Author line printed above the body (DW, NYT), as printed."""
+    tags: tuple[str, ...] = ()
+    """The outlet's own topic tags linked from the body (``rel="tag"`` or ``/tag/`` links), in order."""
 
     @property
     def captions(self) -> tuple[str, ...]:

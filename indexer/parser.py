@@ -1,0 +1,768 @@
+"""Parse one archived article file into an :class:`~indexer.article.Article`.
+
+The file format (``<!--epoch-ms-->``, ``[title](url)``, ``------``, an empty line, the body HTML on one
+line) and what happens to each kind of bad input -- rejected with a :class:`ParseError` or indexed with a
+warning -- are described in ``docs/input-format.md``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import unquote, urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from indexer.article import Article, GalleryItem, Image, Link
+from indexer.outlets import article_id_from_url, find_outlet, host_of, is_article_url, outlet_from_host
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+"""Files larger than this are rejected without being read (``too-large``)."""
+
+TIME_TOLERANCE = timedelta(hours=24)
+"""How far the header time may lie from the body's own time before a warning.
+
+Measured on the corpus: the header (the feed item's date) is never earlier than the body time and is
+within 12 h of it for 99 % of DW, VOA, Reuters, NYT and RFI articles; the 25 files beyond 24 h are
+re-dated feed items (up to 28 days for DW, a year for re-featured BBC pages).
+"""
+
+_MAX_INVALID_UTF8 = 0.001
+"""Largest share of invalid UTF-8 sequences (per byte) still read as damaged UTF-8 rather than rejected."""
+
+
+class ParseError(Exception):
+    """A file that cannot be indexed. ``reason`` is a short stable code, ``detail`` explains it."""
+
+    def __init__(self, path: str, reason: str, detail: str) -> None:
+        super().__init__(path, reason, detail)
+        self.path = path
+        self.reason = reason
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.detail}"
+
+
+def parse_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    """Parse the article file at ``path``; files over ``max_bytes`` are rejected before reading."""
+    source = os.fspath(path)
+    try:
+        info = os.stat(source)
+        if not stat.S_ISREG(info.st_mode):
+            raise ParseError(source, "unreadable", "not a regular file")
+        if info.st_size > max_bytes:
+            raise ParseError(source, "too-large", f"file is {info.st_size:,} bytes, over the {max_bytes:,} limit")
+        with open(source, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as err:
+        raise ParseError(source, "unreadable", f"cannot read the file ({err.strerror or err})") from err
+    if len(data) > max_bytes:
+        raise ParseError(source, "too-large", f"file grew over the {max_bytes:,} byte limit while read")
+    return parse_bytes(data, source)
+
+
+def parse_bytes(data: bytes, source: str = "<bytes>") -> Article:
+    """Parse one article file's bytes; ``source`` names it in errors. Raises :class:`ParseError`."""
+    warnings: list[str] = []
+    text = _decode(data, source, warnings)
+    header, title_line, body = _split(text, source, warnings)
+    title, url = _title_and_url(title_line, source, warnings)
+    host = host_of(url)
+    outlet = find_outlet(host)
+    zone = ZoneInfo(outlet.time_zone) if outlet is not None else UTC
+    reader = _BodyReader(url, title, zone)
+    if body is not None:
+        reader.read(body, warnings)
+    images = reader.images()
+    has_text = reader.paragraphs or reader.headings or reader.gallery or any(image.caption for image in images)
+    if body and body.strip() and not has_text:
+        warnings.append("no text in the body (only embeds, links or footers)")
+    published_at = _published_at(_header_time(header, warnings), reader.time, warnings)
+    if "\ufffd" in text:
+        count = text.count("\ufffd")
+        warnings.append(f"{count} replacement character(s) U+FFFD: the feed lost characters")
+    return Article(
+        id=article_id_from_url(url),
+        outlet=outlet_from_host(host),
+        host=host,
+        url=url,
+        title=title,
+        published_at=published_at,
+        body_time=reader.time.at if reader.time is not None else None,
+        paragraphs=tuple(reader.paragraphs),
+        headings=tuple(reader.headings),
+        images=images,
+        links=tuple(reader.links),
+        gallery_title=reader.gallery_title,
+        gallery=tuple(reader.gallery),
+        boilerplate=tuple(reader.boilerplate),
+        warnings=tuple(warnings),
+        byline=reader.byline,
+        tags=tuple(reader.tags),
+    )
+
+
+# --- bytes to text ---------------------------------------------------------------------------------
+
+_BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\x7fELF")
+_CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0b\x0e-\x1f\x7f]")
+_LEGACY_CODECS = (("gb18030", "GB18030"), ("big5hkscs", "Big5"))
+_COMMON_HAN = frozenset(
+    "的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年过发后"
+    "作里用道行所然家种事成方多经么去法学如都同现当没动面起看定天分还进好小部其些主样理心她本前开但因"
+    "只从想实日军者意无力它与长把机十民第公此已工使情明性知全三又关点正业外将两高间由问很最重并物手应"
+    "战向头文体政美相见被利什二等产或新己制身果加西斯月话合回特代内信表化老给世位次度门任常先海通教儿"
+    "原东声提立及比员解水名真论处走义各入几口认条平系气题活尔更别打女变四神总何电数安少报才结反受目太"
+    "量再感建务做接必场件计管期市直德资命山金指克许统区保至队形社便空决治展马科司五基眼书非则听白却界"
+    "達這個們來時說會對們學發過後裡種開還從兩問開點間見與關將應於為國當動經無實"
+)
+
+
+def _decode(data: bytes, source: str, warnings: list[str]) -> str:
+    """The file's text: UTF-8, else GB18030 or Big5 when it reads as Chinese; rejects binary data."""
+    if not data.strip():
+        raise ParseError(source, "empty", "empty file" if not data else "file holds only whitespace")
+    if b"\x00" in data or data.startswith(_BINARY_MAGIC):
+        raise ParseError(source, "binary", "binary data (NUL bytes or an image/archive signature), not text")
+    if len(_CONTROL_BYTES.findall(data, 0, 65536)) > min(len(data), 65536) // 100:
+        raise ParseError(source, "binary", "binary data (over 1% control characters), not text")
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if err.end == len(data) and err.reason == "unexpected end of data":
+            warnings.append("file ends inside a UTF-8 character: it was cut off (truncated)")
+            return data[: err.start].decode("utf-8")
+        first_error = err.start
+    damaged = data.decode("utf-8", "replace")
+    invalid = damaged.count("\ufffd") - data.count("\ufffd".encode())
+    if invalid <= max(1, int(len(data) * _MAX_INVALID_UTF8)):
+        warnings.append(f"{invalid} invalid UTF-8 byte sequence(s) replaced by U+FFFD (first at byte {first_error})")
+        return damaged
+    legacy = _legacy_decode(data)
+    if legacy is not None:
+        text, label = legacy
+        warnings.append(f"not UTF-8: decoded as {label}")
+        return text
+    raise ParseError(
+        source,
+        "encoding",
+        f"not UTF-8 ({invalid} invalid byte sequences, first at byte {first_error}) nor GB18030 or Big5 Chinese",
+    )
+
+
+def _legacy_decode(data: bytes) -> tuple[str, str] | None:
+    """Decode as GB18030 or Big5, whichever reads as Chinese (most common Han characters), if either does."""
+    best: tuple[float, str, str] | None = None
+    for codec, label in _LEGACY_CODECS:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        han = [char for char in text if "\u4e00" <= char <= "\u9fff"]
+        score = sum(char in _COMMON_HAN for char in han) / len(han) if han else 0.0
+        if score >= 0.15 and (best is None or score > best[0]):
+            best = (score, text, label)
+    return (best[1], best[2]) if best is not None else None
+
+
+# --- lines, title, url, times ------------------------------------------------------------------------
+
+_HEADER = re.compile(r"^<!--(.*)-->$")
+_EPOCH_MS = re.compile(r"[0-9]{1,16}")
+_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _split(text: str, source: str, warnings: list[str]) -> tuple[str, str, str | None]:
+    """Header line, title line and body HTML (None when the file stops before the body)."""
+    lines = text.removesuffix("\n").split("\n", 4)
+    header = lines[0].strip()
+    if not _HEADER.match(header):
+        raise ParseError(source, "no-header", 'no header line (expected "<!--epoch-ms-->" on line 1)')
+    if len(lines) < 2:
+        raise ParseError(source, "truncated", "file ends after the header line (no title line)")
+    rest = [line.rstrip("\r") for line in lines[2:4]] + lines[4:]
+    body: str | None
+    if not rest:
+        body = None
+    elif rest[0].strip() == "------":
+        if len(rest) > 1 and rest[1].strip():
+            warnings.append("line 4 is not empty: read the body from line 4")
+            body = "\n".join(rest[1:])
+        else:
+            body = rest[2] if len(rest) > 2 else None
+    else:
+        warnings.append('line 3 is not the "------" rule: read the body from line 3')
+        body = "\n".join(rest)
+    if body is None:
+        warnings.append("file ends before the body line (truncated): title only")
+    elif not text.endswith("\n"):
+        warnings.append("no newline at the end of the file: it may be cut off (truncated)")
+    return header, lines[1].strip(), body.removesuffix("\r") if body is not None else None
+
+
+def _title_and_url(line: str, source: str, warnings: list[str]) -> tuple[str, str]:
+    """Title and URL from line 2, ``[title](url)``."""
+    cut = line.rfind("](")
+    if not (line.startswith("[") and line.endswith(")") and cut > 0):
+        raise ParseError(source, "no-url", f'line 2 is not "[title](url)": {line[:80]!r}')
+    url = line[cut + 2 : -1].strip()
+    if not re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE):
+        raise ParseError(source, "no-url", f"line 2 has no http(s) URL: {url[:80]!r}")
+    title = _clean(html.unescape(line[1:cut]))
+    if not title:
+        warnings.append("no title on line 2")
+    return title, url
+
+
+def _header_time(header: str, warnings: list[str]) -> datetime | None:
+    """The epoch-milliseconds time of the header comment, when usable."""
+    value = header[4:-3].strip()
+    if not _EPOCH_MS.fullmatch(value):
+        warnings.append(f"header time {value[:40]!r} is not epoch milliseconds")
+        return None
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(value))
+    if not _EARLIEST <= moment < _LATEST:
+        warnings.append(f"header time {value} ({moment:%Y-%m-%d}) is outside 1990-2099")
+        return None
+    return moment
+
+
+@dataclass(frozen=True, slots=True)
+class _BodyTime:
+    """A time printed in the body; ``date_only`` when it names a day, not an instant."""
+
+    at: datetime
+    date_only: bool
+
+
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?")
+_DAY_MONTH_YEAR = re.compile(r"(\d\d)/(\d\d)/(\d{4}) - (\d\d):(\d\d)")
+_RFC_2822 = re.compile(r"(?:[A-Z][a-z]{2}, )?\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d(?::\d\d)? (?:GMT|UT|[+-]\d{4})")
+_DATE = re.compile(r"(\d{4})(?:-|年\s*)(\d{1,2})(?:-|月\s*)(\d{1,2})日?")
+
+
+def _body_time(text: str, zone: ZoneInfo) -> _BodyTime | None:
+    """Parse a body time (ISO 8601, RFC 2822, RFI's ``dd/mm/yyyy - hh:mm`` or a date); naive times are in
+    ``zone``."""
+    text = text.strip()
+    try:
+        if _ISO_TIME.fullmatch(text):
+            moment = datetime.fromisoformat(text)
+        elif match := _DAY_MONTH_YEAR.fullmatch(text):
+            day, month, year, hour, minute = (int(group) for group in match.groups())
+            moment = datetime(year, month, day, hour, minute)
+        elif _RFC_2822.fullmatch(text):
+            moment = parsedate_to_datetime(text)
+        elif match := _DATE.fullmatch(text):
+            year, month, day = (int(group) for group in match.groups())
+            return _BodyTime(datetime(year, month, day, tzinfo=UTC), date_only=True)
+        else:
+            return None
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return _BodyTime(moment.astimezone(UTC), date_only=False)
+
+
+def _published_at(header: datetime | None, body: _BodyTime | None, warnings: list[str]) -> datetime | None:
+    """The header time, checked against the body time; the body time when the header has none."""
+    if header is None:
+        if body is None:
+            warnings.append("no usable time in the header or the body: published_at is None")
+            return None
+        warnings.append(f"no usable header time: published_at is the body time {body.at.isoformat()}")
+        return body.at
+    if body is not None:
+        end = body.at + (timedelta(days=1) if body.date_only else timedelta(0))
+        gap = max(body.at - header, header - end)
+        if gap > TIME_TOLERANCE:
+            shown = body.at.date().isoformat() if body.date_only else body.at.isoformat()
+            warnings.append(f"header time {header.isoformat()} and body time {shown} differ by {_duration(gap)}")
+    return header
+
+
+def _duration(gap: timedelta) -> str:
+    hours = gap.total_seconds() / 3600
+    return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+# --- text ------------------------------------------------------------------------------------------------
+
+_SPACE = re.compile(r"\s+")
+_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+_WORD = re.compile(r"[^\W_]")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _clean(text: str) -> str:
+    """Decode entities left after one decoding (``&amp;quot;``), collapse whitespace runs, strip."""
+    if "&" in text and _ENTITY.search(text):
+        text = html.unescape(text)
+    return _SPACE.sub(" ", text).strip()
+
+
+# --- body HTML ---------------------------------------------------------------------------------------------
+
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, huge_tree=True)
+_BLOCK_TAGS = frozenset(
+    (
+        *("p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "hgroup"),
+        *("blockquote", "figure", "figcaption", "section", "article", "header", "footer", "main", "aside"),
+        *("nav", "table", "thead", "tbody", "tfoot", "tr", "caption", "center", "address"),
+        *("pre", "form", "fieldset", "details", "summary"),
+    )
+)
+_HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_BOLD_TAGS = frozenset(("b", "strong"))
+_SKIP_TAGS = frozenset(
+    (
+        *("script", "style", "template", "svg", "math", "canvas", "button", "input", "select", "option"),
+        *("textarea", "iframe", "audio", "object", "embed", "source", "track", "map"),
+        *("head", "title", "meta", "link", "base"),
+    )
+)
+_HIDDEN_CLASSES = frozenset(("off-screen", "zoomattribute"))
+"""Screen-reader labels (BBC "Image caption") and RFA's zoom icon: not part of the page's text."""
+_CAPTION_CLASSES = frozenset(
+    ("picinfo", "wp-caption-text", "image-caption", "imageCaption", "media-caption", "Image_caption")
+)
+_BOILERPLATE_CLASSES = frozenset(
+    (
+        "copyright",
+        "t-copyright",
+        "story-image-copyright",
+        "moreArticle-title",
+        "SubscriptionInner",
+        "StandardArticleBody_trustBadgeContainer",
+        "m-interstitial",
+        "o-self-promo",
+        "m-block-ad",
+        "m-block-ad__content",
+        "dfp-tag-wrapper",
+        "adslot_infinite",
+        "bbccom_advert",
+        "player-with-placeholder__caption",
+        "widget_media_image",
+        "news-dic-all",
+    )
+)
+"""Credits, newsletter and donation boxes, ads, player notices and CNA's glossary buttons (their text
+goes to ``boilerplate``)."""
+_BOILERPLATE_PREFIXES = ("©", "获取更多RSS", "Feed enhanced by")
+"""Copyright lines, the feedx.net footer and CDT's feed-plugin footer."""
+_HEADING_MAX_CHARS = 40
+_SENTENCE_END = ("。", "！", "!", "；", ";", "…")
+_CLOSING_QUOTES = "”」』’\"'）)"
+
+_BYLINE_CLASS = re.compile(r"-Person\b")
+"""BBC's author box (``<ul class="css-…-Person">``: name, title)."""
+
+_BODY, _CAPTION, _BOILERPLATE, _BYLINE = "body", "caption", "boilerplate", "byline"
+
+
+@dataclass(slots=True)
+class _ImageSlot:
+    url: str
+    caption: str = ""
+    alt: str = ""
+
+
+@dataclass(slots=True)
+class _BodyReader:
+    """Walks a body's element tree once and sorts its text into paragraphs, headings, captions, ...
+
+    Block elements and ``<br>`` end a text block; a caption element names the latest image when no
+    body text came after that image; class names pick out captions, hidden labels and boilerplate.
+    """
+
+    page: str
+    title: str
+    zone: ZoneInfo
+    paragraphs: list[str] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    gallery_title: str = ""
+    gallery: list[GalleryItem] = field(default_factory=list)
+    boilerplate: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    byline: str = ""
+    time: _BodyTime | None = None
+    _images: list[_ImageSlot] = field(default_factory=list)
+    _mode: str = _BODY
+    _pieces: list[str] = field(default_factory=list)
+    _parts: list[str] = field(default_factory=list)
+    _bold_depth: int = 0
+    _related_depth: int = 0
+    _bold_text: bool = False
+    _plain_text: bool = False
+    _unrelated_text: bool = False
+    _related_link: bool = False
+    _open_image: int | None = None
+    _text_after_image: bool = False
+    _last_h3: int | None = None
+
+    def read(self, body: str, warnings: list[str]) -> None:
+        """Read the body HTML; an unparsable body keeps its tag-stripped text with a warning."""
+        if not body.strip():
+            warnings.append("empty body")
+            return
+        try:
+            root = etree.fromstring(body, _PARSER)
+        except (etree.LxmlError, ValueError) as err:
+            warnings.append(f"body HTML could not be parsed ({err}): kept its text without tags")
+            text = _clean(re.sub(r"<[^>]*>", " ", body))
+            if text:
+                self.paragraphs.append(text)
+            return
+        content = root.find("body") if root is not None else None
+        if content is not None:
+            self._children(content)
+            self._flush()
+
+    def images(self) -> tuple[Image, ...]:
+        """The images with their captions; an image without one takes its ``alt``/``title`` text when
+        that is Chinese prose not already in the paragraphs."""
+        known = set(self.paragraphs)
+        images = []
+        for slot in self._images:
+            caption = slot.caption or (slot.alt if slot.alt not in known else "")
+            if slot.url or caption:
+                images.append(Image(slot.url, caption))
+        return tuple(images)
+
+    # tree walking
+
+    def _children(self, element: etree._Element) -> None:
+        if element.text:
+            self._text(element.text)
+        for child in element:
+            self._visit(child)
+            if child.tail:
+                self._text(child.tail)
+
+    def _visit(self, element: etree._Element) -> None:
+        tag = element.tag
+        if not isinstance(tag, str) or tag in _SKIP_TAGS:
+            return
+        classes = element.get("class")
+        ident = element.get("id")
+        if classes or ident:
+            names = set(classes.split()) if classes else set()
+            if ident:
+                names.add(ident)
+            if names & _HIDDEN_CLASSES:
+                return
+            if names & _BOILERPLATE_CLASSES:
+                self._boilerplate(element)
+                return
+            if names & _CAPTION_CLASSES:
+                self._caption(element)
+                return
+            if classes and _BYLINE_CLASS.search(classes):
+                self.byline = self.byline or self._collect(element, _BYLINE)
+                return
+        if tag == "img" or tag == "video" or element.get("role") == "img":
+            self._image(element)
+        elif tag in _BLOCK_TAGS:
+            self._block(element, tag)
+        elif tag == "br" or tag == "hr":
+            self._flush()
+        elif tag == "td" or tag == "th":
+            self._pieces.append(" ")  # a table row is one block, its cells apart
+            self._children(element)
+        elif tag == "noscript":
+            self._noscript(element)
+        elif tag == "a":
+            self._anchor(element)
+        elif tag == "time":
+            self._time(element)
+        elif tag in _BOLD_TAGS:
+            self._bold_depth += 1
+            self._children(element)
+            self._bold_depth -= 1
+        else:
+            self._children(element)
+
+    def _block(self, element: etree._Element, tag: str) -> None:
+        self._flush()
+        if tag == "figcaption" or (tag == "div" and self._is_small_caption(element)):
+            self._caption(element)
+        elif tag == "div" and (self._dateline(element) or self._gallery_item(element)):
+            return
+        elif (tag == "p" or (tag == "div" and self._is_leaf(element))) and self._starts_boilerplate(element):
+            self._boilerplate(element)
+        else:
+            self._children(element)
+            self._flush(heading=tag if tag in _HEADING_TAGS else None)
+
+    def _collect(self, element: etree._Element, mode: str) -> str:
+        """The text of ``element`` read in ``mode`` (caption or boilerplate), its blocks joined by spaces."""
+        self._flush()
+        outer_mode, outer_parts = self._mode, self._parts
+        self._mode, self._parts = mode, []
+        self._children(element)
+        self._flush()
+        text = " ".join(self._parts)
+        self._mode, self._parts = outer_mode, outer_parts
+        return text
+
+    def _text(self, text: str) -> None:
+        self._pieces.append(text)
+        if self._mode != _BODY or not _WORD.search(text):
+            return
+        if self._bold_depth:
+            self._bold_text = True
+        else:
+            self._plain_text = True
+        if not self._related_depth:
+            self._unrelated_text = True
+        if self._open_image is not None:
+            self._text_after_image = True
+
+    def _flush(self, heading: str | None = None) -> None:
+        """End the current text block and file it by mode and shape."""
+        text = _clean("".join(self._pieces)) if self._pieces else ""
+        whole_bold = self._bold_text and not self._plain_text
+        link_only = self._related_link and not self._unrelated_text
+        closes_image = self._text_after_image
+        self._pieces.clear()
+        self._bold_text = self._plain_text = self._unrelated_text = self._related_link = False
+        self._text_after_image = False
+        if not text:
+            return
+        if self._mode != _BODY:
+            self._parts.append(text)
+            return
+        if text.startswith(_BOILERPLATE_PREFIXES):
+            self.boilerplate.append(text)
+            return
+        if closes_image:
+            self._open_image = None
+        if link_only:
+            return
+        if heading is None and whole_bold and self._is_short_heading(text):
+            heading = "b"
+        elif heading is not None and len(text) > _HEADING_MAX_CHARS and _is_sentence(text):
+            heading = None  # a lead sentence set as a heading (Bitter Winter's <h2>)
+        if heading is not None:
+            if not self._is_title(text):
+                self._last_h3 = len(self.headings) if heading == "h3" else None
+                self.headings.append(text)
+            return
+        self._last_h3 = None
+        self.paragraphs.append(text)
+
+    def _is_title(self, text: str) -> bool:
+        return _SPACE.sub("", text) == _SPACE.sub("", self.title)
+
+    @staticmethod
+    def _is_short_heading(text: str) -> bool:
+        return len(text) <= _HEADING_MAX_CHARS and not _is_sentence(text)
+
+    @staticmethod
+    def _is_leaf(element: etree._Element) -> bool:
+        return not any(child.tag in _BLOCK_TAGS for child in element)
+
+    @staticmethod
+    def _starts_boilerplate(element: etree._Element) -> bool:
+        for text in element.itertext():
+            stripped = text.strip()
+            if stripped:
+                return stripped.startswith(_BOILERPLATE_PREFIXES)
+        return False
+
+    # special elements
+
+    def _boilerplate(self, element: etree._Element) -> None:
+        text = self._collect(element, _BOILERPLATE)
+        if not text:
+            return
+        if self._mode == _BOILERPLATE:
+            self._parts.append(text)
+        else:
+            self.boilerplate.append(text)
+
+    def _caption(self, element: etree._Element) -> None:
+        caption = self._collect(element, _CAPTION)
+        if not caption:
+            return
+        if self._mode != _BODY:
+            self._parts.append(caption)
+        elif self._open_image is not None and not self._images[self._open_image].caption:
+            self._images[self._open_image].caption = caption
+        elif not self._is_title(caption) and (
+            self._open_image is None or self._images[self._open_image].caption != caption
+        ):
+            self.paragraphs.append(caption)
+
+    @staticmethod
+    def _is_small_caption(element: etree._Element) -> bool:
+        """DW/VOA/NYT ``<div><small>caption</small></div>``."""
+        return (
+            len(element) == 1
+            and element[0].tag == "small"
+            and not (element.text or "").strip()
+            and not (element[0].tail or "").strip()
+        )
+
+    def _dateline(self, element: etree._Element) -> bool:
+        """A leading ``<div><i>[byline<br>]time</i></div>`` or ``<div>dd/mm/yyyy - hh:mm</div>``."""
+        if self.time is not None or self.paragraphs or self.headings:
+            return False
+        holder = element
+        if len(element) == 1 and element[0].tag == "i" and not (element.text or "").strip():
+            holder = element[0]
+        if any(child.tag != "br" for child in holder):
+            return False
+        segments = [holder.text or ""] + [child.tail or "" for child in holder]
+        lines = [_clean(segment) for segment in segments if _clean(segment)]
+        found = _body_time(lines[-1], self.zone) if lines else None
+        if found is None:
+            return False
+        self.time = found
+        self.byline = " ".join(lines[:-1])
+        return True
+
+    def _time(self, element: etree._Element) -> None:
+        """The first ``<time datetime=…>`` outside embedded posts (``<blockquote>``) is the body time;
+        its text ("6 分钟前") is not body text. Other ``<time>`` elements are ordinary text."""
+        if self.time is None and next(element.iterancestors("blockquote"), None) is None:
+            found = _body_time(element.get("datetime") or "".join(element.itertext()), self.zone)
+            if found is not None:
+                self.time = found
+                return
+        self._children(element)
+
+    def _gallery_item(self, element: etree._Element) -> bool:
+        """DW picture gallery item ``<div><img …>[<br>]<b>title</b>：caption</div>``."""
+        if len(element) < 2 or element[0].tag != "img" or (element.text or "").strip():
+            return False
+        bold = next((child for child in element if child.tag in _BOLD_TAGS), None)
+        image = self._image_url(element[0])
+        if bold is None or image is None:
+            return False
+        after = [bold.tail or ""]
+        for sibling in bold.itersiblings():
+            after.extend(sibling.itertext())
+            after.append(sibling.tail or "")
+        caption = _clean("".join(after)).lstrip("：:").lstrip()
+        if not self.gallery and self._last_h3 is not None:
+            self.gallery_title = self.headings.pop(self._last_h3)
+        self._last_h3 = None
+        self.gallery.append(GalleryItem(_clean("".join(bold.itertext())), caption, image))
+        return True
+
+    def _image(self, element: etree._Element) -> None:
+        """An ``<img>``, a ``<video>``'s poster or a ``role="img"`` box; one without a usable address
+        (DW's ``<img src="">``, RFI's placeholders) is kept when a caption names it."""
+        if self._mode != _BODY:
+            return
+        url = self._image_url(element) or ""
+        known = next((index for index, slot in enumerate(self._images) if url and slot.url == url), None)
+        if known is None:
+            alt = _clean(element.get("alt") or element.get("title") or element.get("aria-label") or "")
+            self._images.append(_ImageSlot(url, alt=alt if _HAN.search(alt) else ""))
+            known = len(self._images) - 1
+        self._open_image = known
+        self._text_after_image = False
+
+    def _noscript(self, element: etree._Element) -> None:
+        """A ``<noscript>`` copy of an image whose ``src`` is a placeholder gives it its address (RFI)."""
+        if self._open_image is None or self._images[self._open_image].url:
+            return
+        for image in element.iter("img"):
+            url = self._image_url(image)
+            if url is not None:
+                self._images[self._open_image].url = url
+                return
+
+    def _image_url(self, element: etree._Element) -> str | None:
+        for name in ("src", "data-src", "data-original", "poster"):
+            value = (element.get(name) or "").strip()
+            if value and not value.startswith("data:"):
+                url = self._absolute(value)
+                return _unwrap_image_proxy(url) if url is not None else None
+        return None
+
+    def _anchor(self, element: etree._Element) -> None:
+        link = self._link(element)
+        if link is not None and self._mode == _BOILERPLATE:
+            link = None
+        if link is not None:
+            self.links.append(link)
+        related = link is not None and link.related
+        if related:
+            self._related_depth += 1
+            self._related_link = True
+        self._children(element)
+        if related:
+            self._related_depth -= 1
+
+    def _link(self, element: etree._Element) -> Link | None:
+        url = self._absolute(element.get("href") or "")
+        if url is None:
+            return None
+        text = _clean("".join(element.itertext()))
+        rel = element.get("rel") or ""
+        if text and ("tag" in rel.split() or "/tag/" in url) and text not in self.tags:
+            self.tags.append(text)
+        if not text:
+            return None
+        related = (
+            "ArticleRef" in rel
+            or "moreArticle-link" in (element.get("class") or "")
+            or (_without_scheme(url) != _without_scheme(self.page) and is_article_url(url))
+        )
+        return Link(url, text, related)
+
+    def _absolute(self, href: str) -> str | None:
+        """``href`` as an absolute http(s) URL (entities decoded twice, resolved against the page)."""
+        href = _clean(href)
+        if not href or href.startswith("#"):
+            return None
+        try:
+            url = urljoin(self.page, href) if "://" not in href[:12] else href
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            return None
+        return url if scheme in ("http", "https") else None
+
+
+def _is_sentence(text: str) -> bool:
+    """Whether ``text`` ends like a sentence (full stop, exclamation, ellipsis; quotes aside)."""
+    return text.rstrip(_CLOSING_QUOTES).endswith(_SENTENCE_END)
+
+
+def _without_scheme(url: str) -> str:
+    """``url`` without scheme and fragment, for comparing pages."""
+    return url.partition("://")[2].partition("#")[0].rstrip("/")
+
+
+def _unwrap_image_proxy(url: str) -> str:
+    """The original image of an ``images.weserv.nl/?url=…`` proxy URL (scheme added, percent-decoded)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.hostname != "images.weserv.nl" or "url=" not in parts.query:
+        return url
+    target = parts.query.partition("url=")[2]
+    if "?" not in target:
+        target = target.partition("&")[0]
+    target = unquote(target)
+    if target.startswith("ssl:"):
+        return "https://" + target[4:]
+    if "://" in target[:12]:
+        return target
+    return "https://" + target.lstrip("/")
