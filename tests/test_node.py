@@ -76,7 +76,7 @@ def test_start_on_a_taken_port_says_so(spec: node.NodeSpec) -> None:
 
 def test_a_crashed_start_shows_the_servers_own_error(spec: node.NodeSpec) -> None:
     broken = node.NodeSpec(cache_dir=spec.cache_dir, port=spec.port, heap="12zz")
-    with pytest.raises(NodeError, match="failed to start: .*(heap|12zz)"):
+    with pytest.raises(NodeError, match=r"failed to start: .*(heap|12zz)"):
         node.start(broken, timeout=60)
 
 

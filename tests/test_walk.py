@@ -30,7 +30,7 @@ def test_a_file_named_on_the_command_line_is_always_taken(tmp_path: Path) -> Non
 
 
 def test_missing_paths_are_an_error_before_any_work(tmp_path: Path) -> None:
-    with pytest.raises(IndexerError, match="no such file or folder: .*nope"):
+    with pytest.raises(IndexerError, match=r"no such file or folder: .*nope"):
         list(walk([tmp_path / "nope"]))
 
 

@@ -1,0 +1,134 @@
+"""Article ⇄ Elasticsearch document: the original text for display, plus the chars and words views for search."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from indexer.article import Article, GalleryItem, Image, Link
+from indexer.mapping import TEXT_FIELDS
+from indexer.normalize import char_tokens, script_of
+from indexer.segment import Segmenter, Token
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """Where a document came from: the file's path, SHA-1 of its bytes and size."""
+
+    path: str
+    sha1: str
+    bytes: int
+
+
+def document_id(article: Article) -> str:
+    """The Elasticsearch ``_id``: outlet and the outlet's own article id, stable across runs and machines."""
+    return f"{article.outlet}:{article.id}"
+
+
+def field_texts(article: Article) -> dict[str, list[str]]:
+    """The displayed text of each searchable field, one entry per paragraph/caption (phrases don't cross them)."""
+    gallery = [article.gallery_title] if article.gallery_title else []
+    for item in article.gallery:
+        gallery += [text for text in (item.title, item.caption) if text]
+    return {
+        "title": [article.title] if article.title else [],
+        "body": list(article.paragraphs),
+        "headings": list(article.headings),
+        "captions": list(article.captions),
+        "gallery": gallery,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def build_document(article: Article, segmenter: Segmenter, source: SourceFile | None = None) -> dict[str, Any]:
+    """The document to index: original fields, derived chars/words views, entities, keywords and counts."""
+    texts = field_texts(article)
+    chars: dict[str, list[str]] = {}
+    words: dict[str, list[str]] = {}
+    tokens: list[Token] = []
+    body_words = 0
+    for name in TEXT_FIELDS:
+        chars[name] = [char_tokens(text) for text in texts[name]]
+        words[name] = []
+        for text in texts[name]:
+            field_tokens = segmenter.tokens(text)
+            tokens += field_tokens
+            words[name].append(" ".join(token.word for token in field_tokens))
+            if name == "body":
+                body_words += len(field_tokens)
+    entities = segmenter.entities(tokens)
+    document: dict[str, Any] = {
+        "id": article.id,
+        "outlet": article.outlet,
+        "host": article.host,
+        "url": article.url,
+        "title": article.title,
+        "published_at": _iso(article.published_at),
+        "body_time": _iso(article.body_time),
+        "body": list(article.paragraphs),
+        "headings": list(article.headings),
+        "captions": list(article.captions),
+        "image": article.images[0].url if article.images else None,
+        "images": [{"url": image.url, "caption": image.caption} for image in article.images],
+        "links": [{"url": link.url, "text": link.text, "related": link.related} for link in article.links],
+        "gallery_title": article.gallery_title,
+        "gallery": [{"title": g.title, "caption": g.caption, "image": g.image} for g in article.gallery],
+        "boilerplate": list(article.boilerplate),
+        "persons": list(entities.persons),
+        "places": list(entities.places),
+        "orgs": list(entities.orgs),
+        "keywords": list(segmenter.keywords(tokens)),
+        "script": script_of(article.title + "".join(article.paragraphs[:20])),
+        "warnings": list(article.warnings),
+        "counts": {
+            "chars": sum(len("".join(text.split())) for text in [article.title, *article.paragraphs]),
+            "words": body_words,
+            "paragraphs": len(article.paragraphs),
+            "images": len(article.images),
+            "links": len(article.links),
+        },
+        "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "chars": chars,
+        "words": words,
+    }
+    if source:
+        document["source"] = {"path": source.path, "sha1": source.sha1, "bytes": source.bytes}
+    return {key: value for key, value in document.items() if value is not None}
+
+
+def _tuple(values: Iterable[str] | None) -> tuple[str, ...]:
+    return tuple(values or ())
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def article_from_source(source: dict[str, Any]) -> Article:
+    """Rebuild the Article from a stored document's ``_source`` (for re-segmenting without the files)."""
+    return Article(
+        id=source["id"],
+        outlet=source["outlet"],
+        host=source.get("host", ""),
+        url=source["url"],
+        title=source.get("title", ""),
+        published_at=_time(source.get("published_at")),
+        body_time=_time(source.get("body_time")),
+        paragraphs=_tuple(source.get("body")),
+        headings=_tuple(source.get("headings")),
+        images=tuple(Image(url=i["url"], caption=i.get("caption", "")) for i in source.get("images", [])),
+        links=tuple(
+            Link(url=k["url"], text=k.get("text", ""), related=k.get("related", False)) for k in source.get("links", [])
+        ),
+        gallery_title=source.get("gallery_title", ""),
+        gallery=tuple(
+            GalleryItem(title=g["title"], caption=g["caption"], image=g["image"]) for g in source.get("gallery", [])
+        ),
+        boilerplate=_tuple(source.get("boilerplate")),
+        warnings=_tuple(source.get("warnings")),
+    )
