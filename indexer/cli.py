@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from indexer import node
+from indexer import kibana, node
 from indexer.client import connect, explain, redact_url, server_info
 from indexer.config import Settings, load_settings
 from indexer.errors import IndexerError
@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 node_app = typer.Typer(help="Run a local Elasticsearch node (for machines without Docker).", no_args_is_help=True)
 app.add_typer(node_app, name="node")
+kibana_app = typer.Typer(help="Set up Kibana (data view, dashboard) and export it back.", no_args_is_help=True)
+app.add_typer(kibana_app, name="kibana")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -175,6 +177,58 @@ def doctor() -> None:
         f"Elasticsearch {info.version} at {', '.join(redact_url(h) for h in settings.hosts)}: "
         f"cluster {info.cluster_name!r}, {info.nodes} node(s), health {info.health}"
     )
+
+
+KibanaUrlOpt = Annotated[str | None, typer.Option(help="Kibana URL [env: KIBANA_URL; default http://127.0.0.1:5601]")]
+KibanaUserOpt = Annotated[
+    str | None, typer.Option(help="Kibana user [env: KIBANA_USERNAME; default: the Elasticsearch credentials]")
+]
+KibanaPasswordOpt = Annotated[str | None, typer.Option(help="Kibana password (prefer the env var KIBANA_PASSWORD)")]
+KibanaVerifyOpt = Annotated[
+    bool | None, typer.Option("--kibana-verify/--no-kibana-verify", help="check Kibana's TLS certificate [default: on]")
+]
+ObjectsFileOpt = Annotated[Path, typer.Option("--file", help="saved objects file (NDJSON)")]
+
+
+def _kibana_settings(url: str | None, username: str | None, password: str | None, verify: bool | None) -> Settings:
+    """The top-level settings with the Kibana options given to a `kibana` command."""
+    return state.settings.with_overrides(
+        kibana_url=url, kibana_username=username, kibana_password=password, kibana_verify=verify
+    )
+
+
+@kibana_app.command("setup")
+def kibana_setup(
+    kibana_url: KibanaUrlOpt = None,
+    kibana_username: KibanaUserOpt = None,
+    kibana_password: KibanaPasswordOpt = None,
+    kibana_verify: KibanaVerifyOpt = None,
+    index: Annotated[str | None, typer.Option(help="alias the data view points at [env: INDEXER_INDEX; news]")] = None,
+    file: ObjectsFileOpt = kibana.OBJECTS_FILE,
+) -> None:
+    """Import the data view (on the index alias), saved search and "News archive" dashboard, overwriting them."""
+    settings = _kibana_settings(kibana_url, kibana_username, kibana_password, kibana_verify).with_overrides(index=index)
+    report = kibana.setup(settings, file)
+    console.print(
+        f"Kibana {report.version}: imported {report.imported} saved objects, data view on {settings.index!r}",
+        highlight=False,
+    )
+    for title, url in report.dashboards:
+        console.print(f"{title}: {url}", soft_wrap=True, highlight=False)
+
+
+@kibana_app.command("export")
+def kibana_export(
+    kibana_url: KibanaUrlOpt = None,
+    kibana_username: KibanaUserOpt = None,
+    kibana_password: KibanaPasswordOpt = None,
+    kibana_verify: KibanaVerifyOpt = None,
+    file: ObjectsFileOpt = kibana.OBJECTS_FILE,
+) -> None:
+    """Write Kibana's current version of the file's objects back to it (normalized), e.g. after UI edits."""
+    settings = _kibana_settings(kibana_url, kibana_username, kibana_password, kibana_verify)
+    report = kibana.export(settings, file)
+    console.print(f"Kibana {report.version}: wrote {len(report.objects)} objects to {report.path}", highlight=False)
 
 
 def main() -> None:

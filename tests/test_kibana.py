@@ -1,0 +1,501 @@
+"""Kibana saved objects: checked against the real index mapping on the running Elasticsearch, and the `indexer kibana`
+commands checked against a local recording HTTP server that answers like Kibana's documented API (it is not Kibana:
+no Kibana can run on these machines)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import email.policy
+import json
+import os
+import socket
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from indexer import cli, lifecycle
+from indexer.kibana import (
+    OBJECTS_FILE,
+    SavedObject,
+    dumps,
+    field_problems,
+    field_uses,
+    load_objects,
+    loads,
+    reference_problems,
+)
+from indexer.normalize import char_tokens
+
+DATA_VIEW = ("index-pattern", "news-articles-data-view")
+SEARCH = ("search", "news-articles-search")
+DASHBOARD = ("dashboard", "news-archive-dashboard")
+PASSWORD = "s3cret-Kibana-pw"
+
+
+def _get(objects: list[SavedObject], key: tuple[str, str]) -> SavedObject:
+    return next(obj for obj in objects if (obj["type"], obj["id"]) == key)
+
+
+def _panels(objects: list[SavedObject]) -> list[dict[str, Any]]:
+    return json.loads(_get(objects, DASHBOARD)["attributes"]["panelsJSON"])
+
+
+def _set_panels(objects: list[SavedObject], panels: list[dict[str, Any]]) -> None:
+    _get(objects, DASHBOARD)["attributes"]["panelsJSON"] = json.dumps(panels)
+
+
+def _lens_columns(panel: dict[str, Any]) -> list[dict[str, Any]]:
+    layers = panel["embeddableConfig"]["attributes"]["state"]["datasourceStates"]["formBased"]["layers"]
+    return [column for layer in layers.values() for column in layer["columns"].values()]
+
+
+# --- the objects against the real mapping ---------------------------------------------------------------------------
+
+
+def test_saved_objects_use_only_fields_the_real_index_has_with_the_types_they_need(
+    es: Elasticsearch, alias: str
+) -> None:
+    lifecycle.ensure_index(es, alias, dict_version="test")
+    caps = es.field_caps(index=alias, fields="*")["fields"]
+    objects = load_objects()
+    uses = {(use.field, use.need) for use in field_uses(objects)}
+    assert {
+        ("published_at", "date"),
+        ("outlet", "keyword"),
+        ("persons", "keyword"),
+        ("places", "keyword"),
+        ("orgs", "keyword"),
+        ("keywords", "keyword"),
+        ("url", "exists"),
+        ("image", "exists"),
+        ("title", "exists"),
+    } <= uses
+    assert field_problems(objects, caps) == []
+    mapping = es.indices.get_mapping(index=alias)
+    properties = next(iter(mapping.values()))["mappings"]["properties"]
+    assert properties["published_at"]["type"] == "date"
+    assert {properties[name]["type"] for name in ("outlet", "persons", "places", "orgs", "keywords")} == {"keyword"}
+
+
+def test_field_check_reports_missing_fields_and_fields_of_the_wrong_type(es: Elasticsearch, alias: str) -> None:
+    lifecycle.ensure_index(es, alias, dict_version="test")
+    caps = es.field_caps(index=alias, fields="*")["fields"]
+    objects = copy.deepcopy(load_objects())
+    panels = _panels(objects)
+    by_title = {panel["title"]: panel for panel in panels}
+    for column in _lens_columns(by_title["Top persons"]):
+        if column["operationType"] == "terms":
+            column["sourceField"] = "body"
+    for column in _lens_columns(by_title["Articles over time by outlet"]):
+        if column["operationType"] == "date_histogram":
+            column["sourceField"] = "outlet"
+    _set_panels(objects, panels)
+    _get(objects, SEARCH)["attributes"]["columns"].append("author")
+    problems = field_problems(objects, caps)
+    assert len(problems) == 3, problems
+    assert any("'body' needs to be keyword but is text, not aggregatable" in problem for problem in problems)
+    assert any("'outlet' needs to be date but is keyword" in problem for problem in problems)
+    assert any("'author' is not in the index" in problem for problem in problems)
+
+
+# --- the file on its own --------------------------------------------------------------------------------------------
+
+
+def test_ndjson_parses_is_normalized_and_every_reference_resolves_within_the_file() -> None:
+    text = OBJECTS_FILE.read_text(encoding="utf-8")
+    objects = loads(text, "test")
+    assert dumps(objects) == text, "the file is not in the form `indexer kibana export` writes"
+    assert {(obj["type"], obj["id"]) for obj in objects} == {DATA_VIEW, SEARCH, DASHBOARD}
+    data_view = _get(objects, DATA_VIEW)["attributes"]
+    assert (data_view["title"], data_view["timeFieldName"]) == ("news", "published_at")
+    formats = json.loads(data_view["fieldFormatMap"])
+    assert (formats["url"]["params"]["type"], formats["image"]["params"]["type"]) == ("a", "img")
+    search = _get(objects, SEARCH)["attributes"]
+    assert (search["columns"], search["sort"]) == (["outlet", "title", "url"], [["published_at", "desc"]])
+    panels = _panels(objects)
+    assert [panel["type"] for panel in panels] == ["lens"] * 6 + ["search"]
+    assert _get(objects, DASHBOARD)["attributes"]["title"] == "News archive"
+    assert reference_problems(objects) == []
+
+
+def test_reference_check_reports_objects_missing_from_the_file_and_undefined_reference_names() -> None:
+    objects = [obj for obj in copy.deepcopy(load_objects()) if (obj["type"], obj["id"]) != DATA_VIEW]
+    problems = reference_problems(objects)
+    assert any("search news-articles-search refers to index-pattern news-articles-data-view" in p for p in problems)
+    assert sum("has no data view reference in the file" in problem for problem in problems) == 6
+
+    objects = copy.deepcopy(load_objects())
+    search_panel = _panels(objects)[-1]
+    dashboard = _get(objects, DASHBOARD)
+    dashboard["references"] = [ref for ref in dashboard["references"] if ref["type"] != "search"]
+    assert reference_problems(objects) == [
+        f"dashboard news-archive-dashboard panel {search_panel['panelIndex']} "
+        f"has no reference {search_panel['panelRefName']!r}"
+    ]
+
+
+def test_checks_follow_a_chart_saved_to_the_library_as_kibana_exports_it() -> None:
+    """A by-value panel turned into a `lens` object the dashboard references, as after "Save to library"."""
+    objects = copy.deepcopy(load_objects())
+    panels = _panels(objects)
+    timeline = panels[0]
+    attributes = timeline["embeddableConfig"].pop("attributes")
+    lens = {
+        "type": "lens",
+        "id": "timeline-chart",
+        "references": attributes.pop("references"),
+        "attributes": attributes,
+    }
+    timeline["panelRefName"] = f"panel_{timeline['panelIndex']}"
+    _set_panels(objects, panels)
+    dashboard = _get(objects, DASHBOARD)
+    dashboard["references"] = [
+        *(ref for ref in dashboard["references"] if not ref["name"].startswith(timeline["panelIndex"])),
+        {"type": "lens", "id": "timeline-chart", "name": f"{timeline['panelIndex']}:panel_{timeline['panelIndex']}"},
+    ]
+    objects.append(lens)
+    assert reference_problems(objects) == []
+    assert {("published_at", "date"), ("outlet", "keyword")} <= {
+        (use.field, use.need) for use in field_uses(objects) if use.where == "lens timeline-chart"
+    }
+    lens["references"] = []
+    assert reference_problems(objects) == [
+        f"lens timeline-chart: layer {next(iter(attributes['state']['datasourceStates']['formBased']['layers']))} "
+        "has no data view reference in the file"
+    ]
+
+
+# --- the commands against a recording HTTP server (not Kibana) ------------------------------------------------------
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class RecordingServer:
+    """Answers (method, path without query) from `routes` with (status, JSON or bytes); records every request."""
+
+    routes: dict[tuple[str, str], tuple[int, Any]]
+    requests: list[Recorded] = field(default_factory=list)
+    url: str = ""
+
+
+@pytest.fixture
+def recording_server() -> Iterator[Callable[[dict[tuple[str, str], tuple[int, Any]]], RecordingServer]]:
+    servers: list[ThreadingHTTPServer] = []
+
+    def serve(routes: dict[tuple[str, str], tuple[int, Any]]) -> RecordingServer:
+        record = RecordingServer(routes)
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                record.requests.append(Recorded(self.command, self.path, headers, body))
+                status, payload = record.routes.get((self.command, self.path.split("?")[0]), (404, {"message": "?"}))
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        record.url = f"http://127.0.0.1:{server.server_address[1]}"
+        return record
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[..., Run]:
+    """Run the console entry point `indexer.cli.main` in-process with a clean environment plus `env`."""
+
+    def run(*args: str, **env: str) -> Run:
+        for name in [name for name in os.environ if name.startswith(("ES_", "KIBANA_", "INDEXER_"))]:
+            monkeypatch.delenv(name)
+        monkeypatch.setenv("INDEXER_CONFIG", str(tmp_path / "absent.toml"))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(sys, "argv", ["indexer", *args])
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main()
+        captured = capsys.readouterr()
+        return Run(int(exit_info.value.code or 0), captured.out, captured.err)
+
+    return run
+
+
+STATUS_9 = (200, {"name": "kibana", "version": {"number": "9.5.4", "build_flavor": "default"}, "status": {}})
+IMPORTED = (200, {"success": True, "successCount": 3, "successResults": []})
+
+
+def _multipart_file(request: Recorded) -> tuple[str | None, str | None, bytes]:
+    """(field name, file name, content) of the one part of a multipart/form-data request."""
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + request.body)
+    parts = list(message.iter_parts())
+    assert len(parts) == 1
+    part = parts[0]
+    content = part.get_payload(decode=True)
+    assert isinstance(content, bytes)
+    return part.get_param("name", header="content-disposition"), part.get_filename(), content
+
+
+def test_setup_sends_documented_import_request_to_a_recording_server_not_kibana(
+    recording_server: Callable[..., RecordingServer], run_cli: Callable[..., Run]
+) -> None:
+    server = recording_server({("GET", "/api/status"): STATUS_9, ("POST", "/api/saved_objects/_import"): IMPORTED})
+    run = run_cli(
+        "kibana", "setup", "--kibana-url", server.url + "/", "--index", "research-news",
+        KIBANA_USERNAME="researcher", KIBANA_PASSWORD=PASSWORD,
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    assert f"News archive: {server.url}/app/dashboards#/view/news-archive-dashboard" in run.out
+    assert PASSWORD not in run.out + run.err
+    assert [(r.method, r.path) for r in server.requests] == [
+        ("GET", "/api/status"),
+        ("POST", "/api/saved_objects/_import?overwrite=true"),
+    ]
+    basic = "Basic " + base64.b64encode(f"researcher:{PASSWORD}".encode()).decode()
+    assert all(request.headers["authorization"] == basic for request in server.requests)
+    upload = server.requests[1]
+    assert upload.headers["kbn-xsrf"] == "true"
+    assert upload.headers["content-type"].startswith("multipart/form-data; boundary=")
+    name, filename, content = _multipart_file(upload)
+    assert (name, filename) == ("file", "news-archive.ndjson")
+    sent = loads(content.decode("utf-8"), "upload")
+    expected = load_objects()
+    _get(expected, DATA_VIEW)["attributes"]["title"] = "research-news"
+    assert sorted(sent, key=json.dumps) == sorted(expected, key=json.dumps)
+
+
+def test_export_writes_kibanas_objects_normalized_to_the_file(
+    recording_server: Callable[..., RecordingServer], run_cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    in_kibana = copy.deepcopy(load_objects())
+    for obj in in_kibana:
+        obj.update(updated_at="2026-01-02T03:04:05.678Z", version="WzEyLDFd", namespaces=["default"])
+    _get(in_kibana, DATA_VIEW)["attributes"]["title"] = "research-news"
+    _set_panels(in_kibana, _panels(in_kibana))  # Kibana's own key order and spacing, not the file's
+    _get(in_kibana, DASHBOARD)["attributes"]["title"] = "News archive, edited in the UI"
+    details = {"exportedCount": 3, "missingRefCount": 0, "missingReferences": [], "excludedObjectsCount": 0}
+    ndjson = "".join(json.dumps(obj) + "\n" for obj in [*in_kibana, details]).encode()
+    server = recording_server({("GET", "/api/status"): STATUS_9, ("POST", "/api/saved_objects/_export"): (200, ndjson)})
+    target = tmp_path / "objects.ndjson"
+    target.write_text(OBJECTS_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+
+    run = run_cli("kibana", "export", "--kibana-url", server.url, "--file", str(target), ES_API_KEY="a2V5OnNlY3JldA==")
+
+    assert run.code == 0, run.err
+    request = server.requests[-1]
+    assert (request.method, request.path) == ("POST", "/api/saved_objects/_export")
+    assert request.headers["kbn-xsrf"] == "true"
+    assert request.headers["authorization"] == "ApiKey a2V5OnNlY3JldA=="
+    assert request.headers["content-type"] == "application/json"
+    body = json.loads(request.body)
+    assert sorted((item["type"], item["id"]) for item in body["objects"]) == sorted([DATA_VIEW, SEARCH, DASHBOARD])
+    assert body["includeReferencesDeep"] is True
+    expected = copy.deepcopy(load_objects())
+    _get(expected, DASHBOARD)["attributes"]["title"] = "News archive, edited in the UI"
+    assert target.read_text(encoding="utf-8") == dumps(expected)
+    assert "updated_at" not in target.read_text(encoding="utf-8")
+
+
+FORBIDDEN = "Unable to bulk_create index-pattern,search,dashboard: [security_exception] for user [u]"
+IMPORT_FAILED = {
+    "success": False,
+    "successCount": 2,
+    "errors": [
+        {
+            "id": "news-archive-dashboard",
+            "type": "dashboard",
+            "meta": {"title": "News archive"},
+            "error": {"type": "missing_references", "references": [{"type": "index-pattern", "id": "other-view"}]},
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("routes", "expected"),
+    [
+        pytest.param(
+            {("GET", "/api/status"): (401, {"statusCode": 401, "error": "Unauthorized", "message": "unauthorized"})},
+            "rejected the credentials (HTTP 401) (check KIBANA_USERNAME and KIBANA_PASSWORD)",
+            id="401",
+        ),
+        pytest.param(
+            {
+                ("GET", "/api/status"): STATUS_9,
+                ("POST", "/api/saved_objects/_import"): (403, {"statusCode": 403, "message": FORBIDDEN}),
+            },
+            f"the Kibana user may not import saved objects (HTTP 403): {FORBIDDEN}",
+            id="403",
+        ),
+        pytest.param(
+            {("GET", "/api/status"): (200, {"version": {"number": "8.11.0"}})},
+            "Kibana 8.11.0 at {url} is too old for these saved objects (they need 9.0.0 or newer)",
+            id="old-version",
+        ),
+        pytest.param(
+            {("GET", "/api/status"): STATUS_9, ("POST", "/api/saved_objects/_import"): (200, IMPORT_FAILED)},
+            "Kibana imported 2 of 3 saved objects; failed: dashboard news-archive-dashboard "
+            "(missing references: index-pattern other-view)",
+            id="import-errors",
+        ),
+        pytest.param(
+            {("GET", "/api/status"): (503, b"Kibana server is not ready yet")},
+            "Kibana at {url} is not ready yet (HTTP 503)",
+            id="starting",
+        ),
+    ],
+)
+def test_setup_failures_are_one_line_errors(
+    routes: dict[tuple[str, str], tuple[int, Any]],
+    expected: str,
+    recording_server: Callable[..., RecordingServer],
+    run_cli: Callable[..., Run],
+) -> None:
+    server = recording_server(routes)
+    run = run_cli("kibana", "setup", "--kibana-url", server.url, KIBANA_USERNAME="u", KIBANA_PASSWORD=PASSWORD)
+    assert run.code == 1
+    assert run.err.count("\n") == 1 and run.err.startswith("error: "), run.err
+    assert expected.format(url=server.url) in run.err
+    assert PASSWORD not in run.err + run.out
+    if "too old" in expected:
+        assert [request.path for request in server.requests] == ["/api/status"]
+
+
+def test_setup_reports_kibana_unreachable_in_one_line(run_cli: Callable[..., Run]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = run_cli("kibana", "setup", "--kibana-url", f"http://127.0.0.1:{port}")
+    assert run.code == 1
+    assert run.err.count("\n") == 1
+    assert run.err.startswith(f"error: cannot reach Kibana at http://127.0.0.1:{port} (Connection refused)")
+
+
+# --- Kibana's query bar on the real mapping -------------------------------------------------------------------------
+
+
+def _article(outlet: str, title: str, body: list[str], persons: list[str], words: list[str]) -> dict[str, Any]:
+    """A document as the indexer writes it; `words` stands for jieba's output (the chars view is the real fold)."""
+    return {
+        "id": outlet,
+        "outlet": outlet,
+        "url": f"https://example.org/{outlet}",
+        "title": title,
+        "body": body,
+        "published_at": "2020-07-01T00:00:00Z",
+        "persons": persons,
+        "chars": {"title": [char_tokens(title)], "body": [char_tokens(text) for text in body]},
+        "words": {"body": words},
+    }
+
+
+ARTICLES = {
+    "simplified": _article(
+        "voa",
+        "俄外长拉夫罗夫访华",
+        ["俄罗斯外长拉夫罗夫周二抵达北京。", "2024年的会谈"],
+        ["拉夫罗夫"],
+        ["俄罗斯 外长 拉夫罗夫 周二 抵达 北京 。", "2024 年 的 会谈"],
+    ),
+    "traditional": _article(
+        "cna",
+        "俄外長拉夫羅夫訪華",
+        ["俄羅斯外長拉夫羅夫週二抵達北京。"],
+        ["拉夫罗夫"],
+        ["俄罗斯 外长 拉夫罗夫 周二 抵达 北京 。"],
+    ),
+    "decoy": _article(
+        "rfi", "罗马游记", ["在罗马的夫子庙前，我们谈起拉萨。"], [], ["在 罗马 的 夫子庙 前 ， 我们 谈起 拉萨 。"]
+    ),
+}
+
+
+def _kql(query: str) -> dict[str, Any]:
+    """The Elasticsearch query Kibana's KQL sends for ``[field:]value`` (as kbn-es-query's ``is`` function builds it:
+    no field → multi_match on index.query.default_field, phrase when quoted; keyword field → term; text field →
+    match_phrase when quoted, else match)."""
+    field_name, _, value = query.rpartition(":") if not query.startswith('"') else ("", "", query)
+    quoted = value.startswith('"')
+    value = value.strip('"')
+    if not field_name:
+        return {"multi_match": {"type": "phrase" if quoted else "best_fields", "query": value, "lenient": True}}
+    if field_name in {"outlet", "persons", "places", "orgs", "keywords", "url"}:
+        return {"term": {field_name: {"value": value}}}
+    return {"match_phrase" if quoted else "match": {field_name: value}}
+
+
+@pytest.fixture(scope="module")
+def kql_index(es: Elasticsearch) -> Iterator[str]:
+    """One index holding the three articles, shared by the KQL examples; deleted afterwards."""
+    alias = f"test-kql-{uuid.uuid4().hex[:6]}"
+    lifecycle.ensure_index(es, alias, dict_version="test")
+    for doc_id, document in ARTICLES.items():
+        es.index(index=alias, id=doc_id, document=document)
+    es.indices.refresh(index=alias)
+    yield alias
+    es.indices.delete(index=",".join(es.indices.get(index=f"{alias}-*", expand_wildcards="all")))
+
+
+@pytest.mark.parametrize(
+    ("kql", "finds"),
+    [
+        ('"拉夫罗夫"', {"simplified", "traditional"}),
+        ('"拉夫羅夫"', {"traditional"}),
+        ("拉夫罗夫", {"simplified", "traditional", "decoy"}),
+        ('chars.body:"拉夫罗夫"', {"simplified", "traditional"}),
+        ('chars.body:"拉夫羅夫"', set()),
+        ('body:"拉夫罗夫"', {"simplified"}),
+        ('title:"外长"', {"simplified"}),
+        ('chars.title:"外长"', {"simplified", "traditional"}),
+        ("persons:拉夫罗夫", {"simplified", "traditional"}),
+        ("persons:拉夫羅夫", set()),
+        ('"2024年"', {"simplified"}),
+        ('chars.body:"2024年"', set()),
+        ('chars.body:"2 0 2 4 年"', {"simplified"}),
+        ("words.body:外长", {"simplified", "traditional"}),
+        ("words.body:外", set()),
+    ],
+)
+def test_kql_examples_of_docs_kibana_md_find_what_the_doc_says(
+    kql: str, finds: set[str], es: Elasticsearch, kql_index: str
+) -> None:
+    hits = es.search(index=kql_index, query=_kql(kql))["hits"]["hits"]
+    assert {hit["_id"] for hit in hits} == finds
