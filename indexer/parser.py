@@ -117,7 +117,7 @@ def parse_bytes(data: bytes, source: str = "<bytes>") -> Article:
 # --- bytes to text ---------------------------------------------------------------------------------
 
 _BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\x7fELF")
-_CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0b\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes((*range(1, 9), 11, *range(14, 32), 127))
 _LEGACY_CODECS = (("gb18030", "GB18030"), ("big5hkscs", "Big5"))
 _MIN_COMMON_HAN = 0.15
 """Share of Han characters that must be among the most common ones for a legacy decoding to count as
@@ -140,7 +140,8 @@ def _decode(data: bytes, source: str, warnings: list[str]) -> str:
         raise ParseError(source, "empty", "empty file" if not data else "file holds only whitespace")
     if b"\x00" in data or data.startswith(_BINARY_MAGIC):
         raise ParseError(source, "binary", "binary data (NUL bytes or an image/archive signature), not text")
-    if len(_CONTROL_BYTES.findall(data, 0, 65536)) > min(len(data), 65536) // 100:
+    head = data[:65536]
+    if len(head) - len(head.translate(None, _CONTROL_BYTES)) > len(head) // 100:
         raise ParseError(source, "binary", "binary data (over 1% control characters), not text")
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
@@ -328,7 +329,6 @@ def _duration(gap: timedelta) -> str:
 
 # --- text ------------------------------------------------------------------------------------------------
 
-_SPACE = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 _WORD = re.compile(r"[^\W_]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -338,7 +338,7 @@ def _clean(text: str) -> str:
     """Decode entities left after one decoding (``&amp;quot;``), collapse whitespace runs, strip."""
     if "&" in text and _ENTITY.search(text):
         text = html.unescape(text)
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 # --- body HTML ---------------------------------------------------------------------------------------------
@@ -593,7 +593,7 @@ class _BodyReader:
         self.paragraphs.append(text)
 
     def _is_title(self, text: str) -> bool:
-        return _SPACE.sub("", text) == _SPACE.sub("", self.title)
+        return "".join(text.split()) == "".join(self.title.split())
 
     @staticmethod
     def _is_short_heading(text: str) -> bool:
@@ -605,6 +605,8 @@ class _BodyReader:
 
     @staticmethod
     def _starts_boilerplate(element: etree._Element) -> bool:
+        if element.text and not element.text.isspace():
+            return element.text.lstrip().startswith(_BOILERPLATE_PREFIXES)
         for text in element.itertext():
             stripped = text.strip()
             if stripped:
@@ -758,6 +760,8 @@ class _BodyReader:
     def _absolute(self, href: str) -> str | None:
         """``href`` as an absolute http(s) URL (entities decoded twice, resolved against the page)."""
         href = _clean(href)
+        if href.startswith(("http://", "https://")):
+            return href
         if not href or href.startswith("#"):
             return None
         try:
