@@ -79,6 +79,8 @@ def build_document(article: Article, segmenter: Segmenter, source: SourceFile | 
         "gallery_title": article.gallery_title,
         "gallery": [{"title": g.title, "caption": g.caption, "image": g.image} for g in article.gallery],
         "boilerplate": list(article.boilerplate),
+        "byline": article.byline or None,
+        "tags": list(article.tags),
         "persons": list(entities.persons),
         "places": list(entities.places),
         "orgs": list(entities.orgs),
@@ -130,5 +132,7 @@ def article_from_source(source: dict[str, Any]) -> Article:
             GalleryItem(title=g["title"], caption=g["caption"], image=g["image"]) for g in source.get("gallery", [])
         ),
         boilerplate=_tuple(source.get("boilerplate")),
+        byline=source.get("byline", ""),
+        tags=_tuple(source.get("tags")),
         warnings=_tuple(source.get("warnings")),
     )

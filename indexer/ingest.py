@@ -32,7 +32,7 @@ from indexer.bulk import BulkAborted, BulkDoc, BulkSender
 from indexer.client import connect
 from indexer.config import Settings
 from indexer.document import SourceFile, article_from_source, build_document, document_id
-from indexer.parser import DEFAULT_MAX_BYTES, ParseError, parse_bytes
+from indexer.parser import DEFAULT_MAX_BYTES, ParseError, parse_bytes, read_article_file
 from indexer.segment import Segmenter, get_segmenter
 from indexer.walk import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, Candidate, Partition, Skipped, walk
 
@@ -113,14 +113,6 @@ def _init_worker(settings: Settings, index: str, max_bytes: int) -> None:
     _worker["max_bytes"] = max_bytes
 
 
-def _read(path: Path, max_bytes: int) -> bytes:
-    with path.open("rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > max_bytes:
-            raise ParseError(str(path), "too-large", f"{size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
-        return handle.read()
-
-
 def _stored(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
@@ -146,13 +138,10 @@ def process_files(paths: Sequence[str]) -> list[Outcome | Prepared]:
     results: list[Outcome | Prepared] = []
     for name in paths:
         try:
-            data = _read(Path(name), _worker["max_bytes"])
+            data = read_article_file(name, _worker["max_bytes"])
             article = parse_bytes(data, source=name)
         except ParseError as exc:
             results.append(Outcome(name, "rejected", exc.reason, str(exc)))
-            continue
-        except OSError as exc:
-            results.append(Outcome(name, "rejected", "unreadable", f"{name}: {exc.strerror or exc}"))
             continue
         parsed.append((name, data, article))
     stored = _stored(_worker["es"], index, [document_id(article) for _, _, article in parsed])

@@ -56,8 +56,8 @@ class ParseError(Exception):
         return f"{self.path}: {self.detail}"
 
 
-def parse_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
-    """Parse the article file at ``path``; files over ``max_bytes`` are rejected before reading."""
+def read_article_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of an article file; files over ``max_bytes`` are rejected before reading."""
     source = os.fspath(path)
     try:
         info = os.stat(source)
@@ -71,7 +71,12 @@ def parse_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES)
         raise ParseError(source, "unreadable", f"cannot read the file ({err.strerror or err})") from err
     if len(data) > max_bytes:
         raise ParseError(source, "too-large", f"file grew over the {max_bytes:,} byte limit while read")
-    return parse_bytes(data, source)
+    return data
+
+
+def parse_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    """Parse the article file at ``path``; files over ``max_bytes`` are rejected before reading."""
+    return parse_bytes(read_article_file(path, max_bytes), os.fspath(path))
 
 
 def parse_bytes(data: bytes, source: str = "<bytes>") -> Article:
