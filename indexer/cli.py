@@ -78,10 +78,12 @@ def main_options(
         err_console.print(f"[yellow]warning:[/] {warning}")
 
 
-def _node_spec(port: int | None, heap: str | None, nodes: int | None, cache_dir: Path | None) -> node.NodeSpec:
+def _node_spec(
+    port: int | None, heap: str | None, nodes: int | None, cache_dir: Path | None, secure: bool | None = None
+) -> node.NodeSpec:
     settings = state.settings.with_overrides(node_port=port, node_heap=heap, cache_dir=cache_dir)
     return node.NodeSpec.saved(
-        settings.cache_dir, settings.node_port, settings.node_heap, settings.node_user, nodes=nodes
+        settings.cache_dir, settings.node_port, settings.node_heap, settings.node_user, nodes=nodes, secure=secure
     )
 
 
@@ -97,9 +99,16 @@ def node_start(
     nodes: Annotated[int | None, typer.Option(min=1, max=9, help="number of nodes in the local cluster")] = None,
     cache_dir: CacheOpt = None,
     only: NodeOpt = None,
+    secure: Annotated[
+        bool | None,
+        typer.Option(
+            "--secure/--insecure",
+            help="TLS with a generated CA, a user and an API key (saved in a 0600 file) [default: as last started]",
+        ),
+    ] = None,
 ) -> None:
     """Download (once), configure and start a local Elasticsearch; waits until it is healthy. Idempotent."""
-    spec = _node_spec(port, heap, nodes, cache_dir)
+    spec = _node_spec(port, heap, nodes, cache_dir, secure)
     started = time.monotonic()
     status = node.start(spec, log=lambda line: err_console.print(f"[dim]{line}[/]"), only=only)
     console.print(
@@ -107,6 +116,14 @@ def node_start(
         f"({len([n for n in status.nodes if n.running])} node(s), health {status.health}, "
         f"{time.monotonic() - started:.1f} s)"
     )
+    if spec.secure:
+        console.print(
+            f"TLS CA certificate: {spec.ca_file}\nCA SHA-256 fingerprint: {node.ca_fingerprint(spec.ca_file)}\n"
+            f"user {node.SECURE_USER!r}: password and API key are in {spec.credentials_file} (mode 0600); "
+            f"connect with: indexer --config {spec.credentials_file} doctor",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @node_app.command("stop")

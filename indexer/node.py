@@ -4,31 +4,38 @@ The server is the zip Elastic publishes on Maven Central as
 ``org.elasticsearch.distribution.integ-test-zip:elasticsearch`` (no bundled JDK, no optional modules). It is
 downloaded once into the cache dir, verified against its checksum, unpacked, and run from there with a JDK found on
 the machine. Each local cluster lives in ``<cache>/cluster-<port>/`` (config, data and logs per node), so data
-survives stop and start. Security is off because the node binds to 127.0.0.1 only.
+survives stop and start. The nodes bind to 127.0.0.1 only, so security is off unless asked for: a secure cluster
+has TLS on HTTP and transport with its own CA (made with the distribution's ``elasticsearch-certutil``), a
+file-realm user with a generated password (``elasticsearch-users``) and an API key, all written to a 0600
+credentials file that doubles as a config file (``indexer --config <cluster>/credentials.toml``).
 """
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import json
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
+import tomllib
 import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.banner_plugin import PLUGIN_NAME, BannerPluginError, install_banner_plugin
+from indexer.banner_plugin import BannerPluginError, install_banner_plugin, is_current
 from indexer.errors import NodeError
 
 ES_VERSION = "9.5.4"
@@ -44,6 +51,8 @@ MAVEN_GROUP = "org.elasticsearch.distribution.integ-test-zip"
 MAVEN_ARTIFACT = "elasticsearch"
 MAVEN_REPO = "https://repo1.maven.org/maven2"
 CLUSTER_NAME = "news-indexer"
+SECURE_USER = "indexer"
+"""The file-realm user of a secure local cluster (role superuser)."""
 JVM_ROOTS = (Path("/usr/lib/jvm"), Path("/usr/java"), Path("/opt/java"))
 
 Log = Callable[[str], None]
@@ -64,6 +73,10 @@ class NodeSpec:
     nodes: int = 1
     run_as: str = "nobody"
     """Unprivileged user for the server when started by root (Elasticsearch refuses to run as root)."""
+    secure: bool = False
+    """TLS with a generated CA, a user with a password and an API key (see :attr:`credentials_file`)."""
+    settings: tuple[tuple[str, str], ...] = ()
+    """Extra ``elasticsearch.yml`` settings for every node, e.g. ``(("thread_pool.write.queue_size", "2"),)``."""
 
     @property
     def cluster_dir(self) -> Path:
@@ -71,20 +84,52 @@ class NodeSpec:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.http_url(0)
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """The HTTP URL of every node (what ES_URL takes, comma-separated)."""
+        return tuple(self.http_url(index) for index in range(self.nodes))
+
+    @property
+    def ca_file(self) -> Path:
+        """The CA certificate (PEM) of a secure cluster: what ES_CA_CERTS names."""
+        return self.cluster_dir / "security" / "ca" / "ca.crt"
+
+    @property
+    def credentials_file(self) -> Path:
+        """A secure cluster's URL, CA, user, password and API key as a 0600 config file."""
+        return self.cluster_dir / "credentials.toml"
 
     @classmethod
-    def saved(cls, cache_dir: Path, port: int, heap: str, run_as: str, nodes: int | None = None) -> NodeSpec:
-        """A spec for the cluster on `port`; without `nodes`, the node count it was last started with."""
-        if nodes is None:
-            try:
-                nodes = json.loads((cache_dir / f"cluster-{port}" / "cluster.json").read_text())["nodes"]
-            except (OSError, ValueError, KeyError):
-                nodes = 1
-        return cls(cache_dir=cache_dir, port=port, heap=heap, nodes=nodes, run_as=run_as)
+    def saved(
+        cls,
+        cache_dir: Path,
+        port: int,
+        heap: str,
+        run_as: str,
+        nodes: int | None = None,
+        secure: bool | None = None,
+    ) -> NodeSpec:
+        """A spec for the cluster on `port`; node count and security as last started unless given."""
+        try:
+            last = json.loads((cache_dir / f"cluster-{port}" / "cluster.json").read_text())
+        except (OSError, ValueError):
+            last = {}
+        return cls(
+            cache_dir=cache_dir,
+            port=port,
+            heap=heap,
+            nodes=last.get("nodes", 1) if nodes is None else nodes,
+            run_as=run_as,
+            secure=last.get("secure", False) if secure is None else secure,
+        )
 
     def node_dir(self, index: int) -> Path:
         return self.cluster_dir / f"node-{index}"
+
+    def http_url(self, index: int) -> str:
+        return f"{'https' if self.secure else 'http'}://127.0.0.1:{self.http_port(index)}"
 
     def http_port(self, index: int) -> int:
         return self.port + index
@@ -235,7 +280,7 @@ def ensure_distribution(cache_dir: Path, java: Path, version: str = ES_VERSION, 
             home.parent.mkdir(parents=True, exist_ok=True)
             log(f"unpacking {archive.name} into {home.parent}")
             _unpack(archive, home)
-        if not (home / "plugins" / PLUGIN_NAME).is_dir():
+        if not is_current(home):
             log("building the root-endpoint (banner) plugin with Maven")
             try:
                 install_banner_plugin(home, version, java, cache_dir / "plugin-build")
@@ -346,9 +391,21 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _http_json(url: str, timeout: float = 5.0) -> dict | None:
+def _request(spec: NodeSpec, index: int, path: str, body: dict | None = None, timeout: float = 5.0) -> dict | None:
+    """A node's JSON answer to GET (POST with `body`), as the cluster's user over TLS when secure; None on failure."""
+    headers = {"Content-Type": "application/json"}
+    context = None
+    if spec.secure:
+        credentials = read_credentials(spec)
+        if credentials is None:
+            return None
+        token = base64.b64encode(f"{credentials.username}:{credentials.password}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+        context = ssl.create_default_context(cafile=spec.ca_file)
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(spec.http_url(index) + path, data=data, headers=headers)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as answer:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
             return json.loads(answer.read())
     except (urllib.error.URLError, OSError, ValueError):
         return None
@@ -356,6 +413,143 @@ def _http_json(url: str, timeout: float = 5.0) -> dict | None:
 
 def _log_file(node_dir: Path) -> Path:
     return node_dir / "logs" / f"{CLUSTER_NAME}.log"
+
+
+# --- security ---
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """The user and API key of a secure local cluster (kept out of reprs)."""
+
+    username: str
+    password: str = field(repr=False)
+    api_key: str | None = field(default=None, repr=False)
+
+
+def read_credentials(spec: NodeSpec) -> Credentials | None:
+    """The credentials a secure cluster was set up with, or None before its first start."""
+    try:
+        section = tomllib.loads(spec.credentials_file.read_text())["elasticsearch"]
+        return Credentials(section["username"], section["password"], section.get("api_key"))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def ca_fingerprint(ca_file: Path) -> str:
+    """SHA-256 of the CA certificate (DER) as colon-separated hex, the form Elasticsearch prints."""
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(ca_file.read_text())).hexdigest().upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def _write_credentials(spec: NodeSpec, credentials: Credentials) -> None:
+    """The connection settings and secrets as a config file only its owner can read (written atomically)."""
+    entries = {
+        "url": list(spec.urls),
+        "ca_certs": str(spec.ca_file),
+        "ca_fingerprint": ca_fingerprint(spec.ca_file),
+        "username": credentials.username,
+        "password": credentials.password,
+        "api_key": credentials.api_key,
+    }
+    lines = [
+        "# The local secure cluster's connection settings and secrets. Keep this file private (mode 0600).",
+        "# Use it as the config file: indexer --config <this file> doctor (the API key is used when set).",
+        "[elasticsearch]",
+        *(f"{key} = {json.dumps(value)}" for key, value in entries.items() if value is not None),
+    ]
+    staging = spec.credentials_file.with_suffix(".tmp")
+    staging.unlink(missing_ok=True)
+    with os.fdopen(os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    staging.replace(spec.credentials_file)
+
+
+def _tool(home: Path, java: Path, name: str, args: list[str], conf: Path, stdin: str = "") -> None:
+    """Run one of the distribution's command-line tools; NodeError with its own message when it fails."""
+    env = {**os.environ, "ES_JAVA_HOME": str(java), "ES_PATH_CONF": str(conf)}
+    env.pop("ES_JAVA_OPTS", None)
+    result = subprocess.run(
+        [str(home / "bin" / name), *args], input=stdin, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise NodeError(f"{name} failed: {_startup_error(result.stdout + result.stderr, Path('-'), 0)}")
+
+
+def _ensure_security(spec: NodeSpec, home: Path, java: Path, log: Log) -> None:
+    """Create, once per cluster, the CA, the node certificate, the file-realm user and the credentials file."""
+    security = spec.cluster_dir / "security"
+    realm = security / "realm"
+    security.mkdir(mode=0o700, exist_ok=True)
+    if not (security / "node" / "node.crt").exists():
+        log("generating the cluster's CA and node certificate with elasticsearch-certutil")
+        for command, args in (
+            ("ca", []),
+            ("cert", ["--ca-cert", str(spec.ca_file), "--ca-key", str(security / "ca" / "ca.key"), "--name", "node"]),
+        ):
+            archive = security / f"{command}.zip"
+            archive.unlink(missing_ok=True)
+            extra = ["--dns", "localhost", "--ip", "127.0.0.1"] if command == "cert" else []
+            _tool(
+                home,
+                java,
+                "elasticsearch-certutil",
+                [command, "--silent", "--pem", *args, *extra, "--out", str(archive)],
+                home / "config",
+            )
+            with zipfile.ZipFile(archive) as zipped:
+                zipped.extractall(security)
+            archive.unlink()
+        # The node sends its certificate with the CA, so clients can pin the CA's fingerprint.
+        with (security / "node" / "node.crt").open("a") as chain:
+            chain.write(spec.ca_file.read_text())
+    credentials = read_credentials(spec)
+    if credentials is None or not (realm / "users").exists():
+        credentials = Credentials(SECURE_USER, secrets.token_urlsafe(24))
+        log(f"creating the user {SECURE_USER!r} (file realm) with a generated password")
+        realm.mkdir(exist_ok=True)
+        for name in ("elasticsearch.yml", "users", "users_roles"):
+            (realm / name).write_text("")
+        password = credentials.password
+        _tool(
+            home, java, "elasticsearch-users", ["useradd", SECURE_USER, "-r", "superuser"], realm, f"{password}\n" * 2
+        )
+    _write_credentials(spec, credentials)
+
+
+def _security_config(spec: NodeSpec, config: Path) -> list[str]:
+    """elasticsearch.yml lines for security; copies the certificates and the user files into the node's config."""
+    if not spec.secure:
+        return [
+            "# Security is off only because the node binds to the loopback interface.",
+            "xpack.security.enabled: false",
+        ]
+    security = spec.cluster_dir / "security"
+    (config / "certs").mkdir(exist_ok=True)
+    for source in (spec.ca_file, security / "node" / "node.crt", security / "node" / "node.key"):
+        shutil.copyfile(source, config / "certs" / source.name)
+    for name in ("users", "users_roles"):
+        shutil.copyfile(security / "realm" / name, config / name)
+    lines = ["xpack.security.enabled: true"]
+    for layer in ("http", "transport"):
+        lines += [
+            f"xpack.security.{layer}.ssl.enabled: true",
+            f"xpack.security.{layer}.ssl.key: certs/node.key",
+            f"xpack.security.{layer}.ssl.certificate: certs/node.crt",
+            f"xpack.security.{layer}.ssl.certificate_authorities: [certs/ca.crt]",
+        ]
+    return [*lines, "xpack.security.transport.ssl.verification_mode: certificate"]
+
+
+def _ensure_api_key(spec: NodeSpec) -> None:
+    """Create the cluster's API key on its first start and add it to the credentials file."""
+    credentials = read_credentials(spec)
+    if credentials is None or credentials.api_key:
+        return
+    answer = _request(spec, 0, "/_security/api_key", {"name": "news-indexer"}, timeout=30)
+    if not answer or "encoded" not in answer:
+        raise NodeError("the secure cluster started but refused to create an API key", "see `indexer node logs`")
+    _write_credentials(spec, Credentials(credentials.username, credentials.password, answer["encoded"]))
 
 
 # --- configuration ---
@@ -377,8 +571,8 @@ def _write_config(spec: NodeSpec, index: int, home: Path) -> Path:
         f"transport.port: {spec.transport_port(index)}",
         f"path.data: {node_dir / 'data'}",
         f"path.logs: {node_dir / 'logs'}",
-        "# Security is off only because the node binds to the loopback interface.",
-        "xpack.security.enabled: false",
+        *_security_config(spec, config),
+        *(f"{key}: {value}" for key, value in spec.settings),
     ]
     if spec.nodes == 1:
         lines.append("discovery.type: single-node")
@@ -442,7 +636,10 @@ def start(spec: NodeSpec, log: Log = _quiet, timeout: float = 180.0, only: int |
     home = ensure_distribution(spec.cache_dir, java, log=log)
     indices = range(spec.nodes) if only is None else [only]
     spec.cluster_dir.mkdir(parents=True, exist_ok=True)
-    (spec.cluster_dir / "cluster.json").write_text(json.dumps({"nodes": spec.nodes, "version": ES_VERSION}))
+    saved = {"nodes": spec.nodes, "version": ES_VERSION, "secure": spec.secure}
+    (spec.cluster_dir / "cluster.json").write_text(json.dumps(saved))
+    if spec.secure:
+        _ensure_security(spec, home, java, log)
     for index in indices:
         node_dir = spec.node_dir(index)
         if _running_pid(node_dir):
@@ -471,6 +668,8 @@ def start(spec: NodeSpec, log: Log = _quiet, timeout: float = 180.0, only: int |
             reason = _startup_error(result.stdout + result.stderr, _log_file(node_dir), log_offset)
             raise NodeError(f"Elasticsearch node-{index} failed to start: {reason}", f"see {_log_file(node_dir)}")
     _wait_healthy(spec, timeout)
+    if spec.secure:
+        _ensure_api_key(spec)
     return status(spec)
 
 
@@ -479,10 +678,10 @@ def _wait_healthy(spec: NodeSpec, timeout: float) -> None:
     running = [i for i in range(spec.nodes) if _running_pid(spec.node_dir(i))]
     if not running:
         raise NodeError("no node of the local cluster is running", "start it with `indexer node start`")
-    url = f"http://127.0.0.1:{spec.http_port(running[0])}"
+    url = spec.http_url(running[0])
     query = f"wait_for_status=yellow&wait_for_nodes={len(running)}&timeout=5s"
     while time.monotonic() < deadline:
-        health = _http_json(f"{url}/_cluster/health?{query}", timeout=10)
+        health = _request(spec, running[0], f"/_cluster/health?{query}", timeout=10)
         if health and not health.get("timed_out") and health.get("status") in ("yellow", "green"):
             return
         time.sleep(0.5)
@@ -529,9 +728,8 @@ def status(spec: NodeSpec) -> ClusterStatus:
     for node in nodes:
         if not node.running:
             continue
-        base = f"http://127.0.0.1:{node.http_port}"
-        info = _http_json(f"{base}/_nodes/_local?filter_path=nodes.*.version")
-        answer = _http_json(f"{base}/_cluster/health")
+        info = _request(spec, node.index, "/_nodes/_local?filter_path=nodes.*.version")
+        answer = _request(spec, node.index, "/_cluster/health")
         if info and answer:
             version = next(iter(info["nodes"].values()))["version"]
             health = answer["status"]
