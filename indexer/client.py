@@ -61,7 +61,7 @@ class ServerInfo:
 def server_info(es: Elasticsearch) -> ServerInfo:
     """Version, name and health. Uses ``_nodes``, which every distribution serves (the integ-test zip has no
     root endpoint ``GET /``)."""
-    nodes = es.nodes.info(metric="_none", filter_path="cluster_name,nodes.*.version")
+    nodes = es.nodes.info(node_id="_all", metric="_none", filter_path="cluster_name,nodes.*.version")
     versions = sorted({node["version"] for node in nodes.get("nodes", {}).values()})
     health = es.cluster.health()
     return ServerInfo(

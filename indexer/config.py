@@ -22,6 +22,7 @@ whether they are set and where from.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Callable, Mapping
@@ -48,6 +49,13 @@ def _hosts(value: Any) -> tuple[str, ...]:
 
 def _path(value: Any) -> Path:
     return Path(str(value)).expanduser()
+
+
+def _fingerprint(value: Any) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"[0-9A-Fa-f]{64}|[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}", text):
+        raise ValueError("must be a SHA-256 fingerprint: 64 hex digits, optionally in colon-separated pairs")
+    return text
 
 
 def _positive_float(value: Any) -> float:
@@ -99,6 +107,7 @@ OPTIONS: tuple[Option, ...] = (
         "ES_CA_FINGERPRINT",
         "elasticsearch",
         "ca_fingerprint",
+        _fingerprint,
         help="SHA-256 fingerprint of the server's CA certificate",
     ),
     Option("timeout", "ES_TIMEOUT", "elasticsearch", "timeout", _positive_float, help="request timeout, seconds"),
