@@ -1,0 +1,158 @@
+"""Client-side highlighting on the original text, with the same folding as the index.
+
+A term matches where the chars view matched: the folded text with whitespace removed contains the folded term
+without whitespace. Each match is mapped back through :func:`indexer.normalize.fold_with_offsets` to the exact
+characters of the original text, so a Simplified query marks Traditional text and nothing drifts.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from indexer.normalize import char_tokens, fold_with_offsets
+
+FRAGMENT_CHARS = 100
+"""Target length of a fragment, in characters of the original text."""
+_WORD_RE = re.compile(r"\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class Needle:
+    """One term to mark: its folded form without whitespace, and the fields it may be marked in."""
+
+    folded: str
+    fields: frozenset[str]
+
+
+def needle(text: str, fields: Iterable[str]) -> Needle:
+    return Needle(char_tokens(text).replace(" ", ""), frozenset(fields))
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """A piece of one field's original text with the matched spans (offsets into ``text``)."""
+
+    field: str
+    text: str
+    spans: tuple[tuple[int, int], ...]
+    cut_before: bool = False
+    cut_after: bool = False
+
+    def marked(self, start: str = "<em>", end: str = "</em>", escape: bool = True) -> str:
+        """The text with each span wrapped in `start`/`end`; HTML-escaped by default, '…' where it was cut."""
+        quote = html.escape if escape else str
+        parts, position = [], 0
+        for left, right in self.spans:
+            parts += [quote(self.text[position:left]), start, quote(self.text[left:right]), end]
+            position = right
+        parts.append(quote(self.text[position:]))
+        return ("…" if self.cut_before else "") + "".join(parts) + ("…" if self.cut_after else "")
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    start: int
+    end: int
+    term: int
+
+
+def find_matches(text: str, needles: Sequence[Needle], field: str) -> list[_Match]:
+    """Every occurrence of every needle (allowed in `field`) in `text`, as spans of the original text."""
+    wanted = [(number, item.folded) for number, item in enumerate(needles) if field in item.fields and item.folded]
+    if not wanted:
+        return []
+    folded, offsets = fold_with_offsets(text)
+    compact_parts: list[str] = []
+    positions: list[int] = []
+    for word in _WORD_RE.finditer(folded):
+        compact_parts.append(word.group())
+        positions.extend(range(word.start(), word.end()))
+    compact = "".join(compact_parts)
+    matches = []
+    for number, target in wanted:
+        found = compact.find(target)
+        while found >= 0:
+            last = found + len(target) - 1
+            matches.append(_Match(offsets[positions[found]], offsets[positions[last]] + 1, number))
+            found = compact.find(target, found + 1)
+    return sorted(matches, key=lambda match: (match.start, -match.end))
+
+
+def _window(length: int, anchor: int, size: int) -> tuple[int, int]:
+    """A `size`-character window of a `length`-character text that starts a little before `anchor`."""
+    if length <= size:
+        return 0, length
+    end = min(length, max(0, anchor - size // 4) + size)
+    return end - size, end
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    field: str
+    entry: int
+    text: str
+    start: int
+    end: int
+    matches: tuple[_Match, ...]
+
+    @property
+    def terms(self) -> set[int]:
+        return {match.term for match in self.matches}
+
+
+def _merge(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    merged: list[tuple[int, int]] = []
+    for left, right in sorted(spans):
+        if merged and left <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], right))
+        else:
+            merged.append((left, right))
+    return tuple(merged)
+
+
+def fragments(
+    texts: Mapping[str, Sequence[str]],
+    needles: Sequence[Needle],
+    count: int = 3,
+    size: int = FRAGMENT_CHARS,
+) -> list[Fragment]:
+    """The best `count` fragments of about `size` characters: most distinct terms first, then most matches.
+
+    `texts` maps a field to its entries (paragraphs, captions), as :func:`indexer.document.field_texts` gives.
+    Fragments never span two entries; later fragments prefer terms the earlier ones did not show.
+    """
+    candidates: list[_Candidate] = []
+    for field, entries in texts.items():
+        for entry, text in enumerate(entries):
+            matches = find_matches(text, needles, field)
+            for anchor in matches:
+                start, end = _window(len(text), anchor.start, size)
+                start = min([start, *(m.start for m in matches if m.start < start < m.end)])
+                end = max([end, *(m.end for m in matches if m.start < end < m.end)])
+                inside = tuple(m for m in matches if m.start >= start and m.end <= end)
+                candidates.append(_Candidate(field, entry, text, start, end, inside))
+    chosen: list[Fragment] = []
+    shown: set[int] = set()
+    while candidates and len(chosen) < count:
+        best = max(candidates, key=lambda c: (len(c.terms - shown), len(c.terms), len(c.matches), -c.start))
+        shown |= best.terms
+        spans = _merge((m.start - best.start, m.end - best.start) for m in best.matches)
+        text = best.text
+        chosen.append(Fragment(best.field, text[best.start : best.end], spans, best.start > 0, best.end < len(text)))
+        candidates = [
+            c
+            for c in candidates
+            if (c.field, c.entry) != (best.field, best.entry) or c.end <= best.start or c.start >= best.end
+        ]
+    return chosen
+
+
+def leading(texts: Mapping[str, Sequence[str]], field: str = "body", size: int = FRAGMENT_CHARS) -> Fragment | None:
+    """The start of the first entry of `field`, unmarked (for hits whose matches are elsewhere)."""
+    for text in texts.get(field, ()):
+        if text.strip():
+            return Fragment(field, text[:size], (), False, len(text) > size)
+    return None
