@@ -1,0 +1,352 @@
+"""Searching the index behind an alias: a page of hits, exact counts, every hit streamed, histograms, top terms
+and one stored article.
+
+Queries come from :func:`indexer.query.parse`; highlights are computed here from ``_source`` with
+:mod:`indexer.highlight`. Client errors are let through for :func:`indexer.client.explain` to turn into one line
+(a missing index is a 404 ``index_not_found_exception``, which it reports with how to index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, get_args
+from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo
+
+from elasticsearch import Elasticsearch
+
+from indexer.client import connect
+from indexer.config import Settings
+from indexer.document import article_from_source, field_texts
+from indexer.errors import IndexerError, QueryError
+from indexer.highlight import Fragment, Needle, fragments, needle
+from indexer.query import DATE_FIELD, KEYWORD_FIELDS, Query, parse, to_dsl
+from indexer.segment import Segmenter, get_segmenter
+
+Sort = Literal["relevance", "newest", "oldest"]
+Interval = Literal["day", "week", "month", "year"]
+TermField = Literal["person", "place", "org", "outlet", "keyword"]
+SORTS: tuple[str, ...] = get_args(Sort)
+INTERVALS: tuple[str, ...] = get_args(Interval)
+TERM_FIELDS: dict[str, str] = {name: KEYWORD_FIELDS[name] for name in get_args(TermField)}
+"""``indexer terms --field`` names and the keyword fields they count."""
+MAX_WINDOW = 10_000
+"""Elasticsearch's default ``index.max_result_window``: offset + limit beyond it needs ``stream``."""
+PAGE_SIZE = 1000
+KEEP_ALIVE = "2m"
+LISTING_FIELDS = ("id", "outlet", "url", "title", DATE_FIELD)
+"""What a hit shows."""
+SOURCE_FIELDS = (*LISTING_FIELDS, "body", "headings", "images", "gallery_title", "gallery")
+"""What a highlighted hit needs from ``_source``: the listing fields and every displayed text."""
+LABELS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+
+
+def local_time(value: str | None, timezone: str) -> datetime | None:
+    """A stored ISO time in `timezone` (None stays None)."""
+    return datetime.fromisoformat(value).astimezone(ZoneInfo(timezone)) if value else None
+
+
+def _sort(sort: str) -> list[dict[str, Any]]:
+    date_order = {"order": "asc" if sort == "oldest" else "desc", "missing": "_last"}
+    by_date = {DATE_FIELD: date_order}
+    return [{"_score": "desc"}, by_date] if sort == "relevance" else [by_date]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One matching article: what a listing shows, and highlighted fragments of its original text."""
+
+    id: str
+    url: str
+    title: str
+    outlet: str
+    published_at: str | None
+    score: float | None
+    fragments: tuple[Fragment, ...] = ()
+
+    def published(self, timezone: str = "UTC") -> datetime | None:
+        """The publish time in `timezone`."""
+        return local_time(self.published_at, timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of hits and the exact number of matching articles."""
+
+    total: int
+    hits: list[Hit]
+    took_ms: int = 0
+
+
+class HitStream:
+    """Every hit of a query, fetched a page at a time over a point in time with search_after.
+
+    The exact total is known up front (from the first page). The point in time is released when iteration
+    ends, on :meth:`close`, or on leaving a ``with`` block; only one page is held in memory at a time.
+    """
+
+    def __init__(
+        self, es: Elasticsearch, request: dict[str, Any], first: dict[str, Any], needles: Sequence[Needle]
+    ) -> None:
+        self.total: int = first["hits"]["total"]["value"]
+        self._es = es
+        self._request = request
+        self._page: dict[str, Any] | None = first
+        self._pit: str | None = first["pit_id"]
+        self._needles = needles
+
+    def __iter__(self) -> Iterator[Hit]:
+        size = self._request["size"]
+        try:
+            while self._page is not None and self._pit is not None:
+                raw_hits = self._page["hits"]["hits"]
+                for raw in raw_hits:
+                    yield _hit(raw, self._needles)
+                if len(raw_hits) < size:
+                    break
+                pit = {"id": self._pit, "keep_alive": KEEP_ALIVE}
+                self._page = dict(self._es.search(**self._request, pit=pit, search_after=raw_hits[-1]["sort"]))
+                self._pit = self._page.get("pit_id", self._pit)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Release the point in time (idempotent)."""
+        self._page = None
+        if self._pit is not None:
+            pit, self._pit = self._pit, None
+            self._es.close_point_in_time(id=pit)
+
+    def __enter__(self) -> HitStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """Articles published in the period starting at ``start``."""
+
+    start: datetime
+    count: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """Matching articles per period, empty periods included; ``undated`` ones have no publish time."""
+
+    interval: str
+    total: int
+    buckets: list[Bucket]
+
+    @property
+    def undated(self) -> int:
+        return self.total - sum(bucket.count for bucket in self.buckets)
+
+
+@dataclass(frozen=True, slots=True)
+class TermCounts:
+    """The most frequent values of a keyword field among the matching articles."""
+
+    field: str
+    total: int
+    values: list[tuple[str, int]]
+    other: int = 0
+    missing: int = 0
+    error_bound: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """One article as stored: its ``_id``, index and ``_source``."""
+
+    id: str
+    index: str
+    source: dict[str, Any] = field(default_factory=dict)
+
+
+class Searcher:
+    """Runs queries against the index behind an alias, with the indexing side's segmenter and dictionaries."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        index: str | None = None,
+        es: Elasticsearch | None = None,
+        segmenter: Segmenter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.index = index or settings.index
+        self.es = es or connect(settings)
+        self.segmenter = segmenter or get_segmenter(settings.user_dict)
+
+    def parse(
+        self,
+        text: str,
+        outlets: Sequence[str] = (),
+        date_from: str | None = None,
+        date_to: str | None = None,
+        allow_empty: bool = False,
+    ) -> Query:
+        """Parse query text with the configured time zone (see :func:`indexer.query.parse`)."""
+        return parse(text, self.settings.timezone, outlets, date_from, date_to, allow_empty)
+
+    def dsl(self, query: Query) -> dict[str, Any]:
+        return to_dsl(query, self.segmenter)
+
+    def search(
+        self, query: Query, sort: Sort = "relevance", limit: int = 10, offset: int = 0, highlight: bool = True
+    ) -> Page:
+        """One page of hits, best first (or by date), with the exact total."""
+        if limit < 0 or offset < 0:
+            raise QueryError("--limit and --offset must not be negative")
+        if offset + limit > MAX_WINDOW:
+            raise QueryError(f"--offset + --limit may be at most {MAX_WINDOW:,}; use --all to get every hit")
+        answer = self.es.search(
+            index=self.index,
+            query=self.dsl(query),
+            sort=_sort(sort),
+            from_=offset,
+            size=limit,
+            track_total_hits=True,
+            source_includes=list(SOURCE_FIELDS if highlight else LISTING_FIELDS),
+        )
+        needles = _needles(query) if highlight else []
+        hits = [_hit(raw, needles) for raw in answer["hits"]["hits"]]
+        return Page(answer["hits"]["total"]["value"], hits, answer.get("took", 0))
+
+    def count(self, query: Query) -> int:
+        """The exact number of matching articles."""
+        return int(self.es.count(index=self.index, query=self.dsl(query))["count"])
+
+    def stream(
+        self, query: Query, sort: Sort = "newest", page_size: int = PAGE_SIZE, highlight: bool = True
+    ) -> HitStream:
+        """Every hit in `sort` order, streamed over a point in time (memory stays flat); see :class:`HitStream`."""
+        request = {
+            "query": self.dsl(query),
+            "sort": _sort(sort),
+            "size": page_size,
+            "source_includes": list(SOURCE_FIELDS if highlight else LISTING_FIELDS),
+        }
+        pit = self.es.open_point_in_time(index=self.index, keep_alive=KEEP_ALIVE)["id"]
+        try:
+            first = self.es.search(**request, pit={"id": pit, "keep_alive": KEEP_ALIVE}, track_total_hits=True)
+        except BaseException:
+            self.es.close_point_in_time(id=pit)
+            raise
+        return HitStream(self.es, request, dict(first), _needles(query) if highlight else [])
+
+    def histogram(self, query: Query, interval: Interval = "month") -> Histogram:
+        """Matching articles per day/week/month/year in the configured time zone, empty periods included."""
+        if interval not in INTERVALS:
+            raise QueryError(f"unknown interval {interval!r}: use one of {', '.join(INTERVALS)}")
+        spec: dict[str, Any] = {
+            "field": DATE_FIELD,
+            "calendar_interval": interval,
+            "time_zone": self.settings.timezone,
+            "min_doc_count": 0,
+        }
+        bounds = query.date_bounds()
+        if bounds.start and bounds.end:
+            spec["extended_bounds"] = {"min": _millis(bounds.start), "max": _millis(bounds.end) - 1}
+        answer = self.es.search(
+            index=self.index,
+            query=self.dsl(query),
+            size=0,
+            track_total_hits=True,
+            aggs={"periods": {"date_histogram": spec}},
+        )
+        zone = ZoneInfo(self.settings.timezone)
+        buckets = []
+        for raw in answer["aggregations"]["periods"]["buckets"]:
+            start = datetime.fromtimestamp(raw["key"] / 1000, zone)
+            buckets.append(Bucket(start, raw["doc_count"], start.strftime(LABELS[interval])))
+        return Histogram(interval, answer["hits"]["total"]["value"], buckets)
+
+    def terms(self, query: Query, name: TermField, size: int = 20) -> TermCounts:
+        """The `size` most frequent values of person/place/org/outlet/keyword among the matching articles."""
+        if name not in TERM_FIELDS:
+            raise QueryError(f"unknown field {name!r}: use one of {', '.join(TERM_FIELDS)}")
+        if size < 1:
+            raise QueryError("the number of values must be at least 1")
+        target = TERM_FIELDS[name]
+        answer = self.es.search(
+            index=self.index,
+            query=self.dsl(query),
+            size=0,
+            track_total_hits=True,
+            aggs={
+                "top": {"terms": {"field": target, "size": size, "show_term_doc_count_error": True}},
+                "missing": {"missing": {"field": target}},
+            },
+        )
+        top = answer["aggregations"]["top"]
+        return TermCounts(
+            field=name,
+            total=answer["hits"]["total"]["value"],
+            values=[(bucket["key"], bucket["doc_count"]) for bucket in top["buckets"]],
+            other=top.get("sum_other_doc_count", 0),
+            missing=answer["aggregations"]["missing"]["doc_count"],
+            error_bound=top.get("doc_count_error_upper_bound", 0),
+        )
+
+    def show(self, ref: str) -> StoredArticle:
+        """One article by ``outlet:id`` (its ``_id``), by the outlet's article id alone, or by its URL."""
+        ref = ref.strip()
+        if not ref:
+            raise QueryError("give an article id (outlet:id, as search prints it) or its URL")
+        if ref.startswith(("http://", "https://")):
+            what, query = "URL", {"terms": {"url": _url_variants(ref)}}
+        elif ":" in ref:
+            what, query = "id", {"ids": {"values": [ref]}}
+        else:
+            what, query = "article id", {"term": {"id": ref}}
+        answer = self.es.search(index=self.index, query=query, size=5, source_excludes=["chars", "words"])
+        hits = answer["hits"]["hits"]
+        if not hits:
+            raise IndexerError(
+                f"no article with {what} {ref!r} in {self.index!r}", "find articles with `indexer search QUERY`"
+            )
+        if len(hits) > 1:
+            ids = ", ".join(hit["_id"] for hit in hits)
+            raise IndexerError(f"{what} {ref!r} names several articles: {ids}", "pass one of these ids")
+        return StoredArticle(hits[0]["_id"], hits[0]["_index"], hits[0]["_source"])
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _url_variants(url: str) -> list[str]:
+    """The URL as given, percent-decoded and re-encoded, under both schemes (feeds store either form)."""
+    rest = url.split("://", 1)[1]
+    forms = {rest, unquote(rest), quote(unquote(rest), safe=":/?&=#%+@,;~!$'()*[]")}
+    return sorted(f"{scheme}://{form}" for form in forms for scheme in ("http", "https"))
+
+
+def _needles(query: Query) -> list[Needle]:
+    return [needle(term.text, term.fields) for term in query.text_terms()]
+
+
+def _hit(raw: dict[str, Any], needles: Sequence[Needle]) -> Hit:
+    source = raw.get("_source", {})
+    found: list[Fragment] = []
+    if needles:
+        texts = field_texts(article_from_source(source))
+        title = texts.pop("title")
+        found = fragments({"title": title}, needles, count=1, size=max(map(len, title), default=1))
+        found += fragments(texts, needles)
+    return Hit(
+        id=raw["_id"],
+        url=source.get("url", ""),
+        title=source.get("title", ""),
+        outlet=source.get("outlet", ""),
+        published_at=source.get(DATE_FIELD),
+        score=raw.get("_score"),
+        fragments=tuple(found),
+    )
