@@ -1,0 +1,260 @@
+"""Search benchmark: latency of the library calls the CLI makes, and recall of alternative query strategies.
+
+Run from the repository root against an indexed alias (nothing is written)::
+
+    .venv/bin/python -m bench.search --index news --rounds 30
+    .venv/bin/python -m bench.search --index news --corpus ../shared/corpus --recall
+
+Latency: a fixed mix of queries (1, 2 and 3 terms, a phrase, a date filter, histogram, terms), each run once to
+warm up, then `--rounds` times in turn; p50/p95/p99 of the wall time of ``Searcher.search`` (parse, request,
+highlights from ``_source``; 10 hits), ``Searcher.histogram`` and ``Searcher.terms``.
+
+Recall (`--recall`): for the query set derived from the corpus by ``bench.oracle``, how many of the articles
+the grep-style oracle finds each strategy misses, and how many it returns that the oracle doesn't (extra):
+words field only; chars field with its default search analyzer (standard); chars with the whitespace analyzer;
+the combined query the search uses. `--ranking` compares the ranking with and without a small title boost on
+chars.title (share of top-10 hits with the term in the title, whole-word share, p95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from elasticsearch.helpers import scan
+from rich.console import Console
+from rich.table import Table
+
+from bench.oracle import DerivedQuery, derive_queries, load
+from indexer.config import load_settings
+from indexer.mapping import TEXT_FIELDS
+from indexer.normalize import char_tokens
+from indexer.query import Query, Text, recall_clause, to_dsl
+from indexer.search import Searcher
+
+MIX: dict[str, list[str]] = {
+    "1 term": ["疫情", "拜登", "香港", "台湾", "选举", "疫苗", "华为", "口罩"],
+    "2 terms": [
+        "拜登 特朗普",
+        "香港 国安法",
+        "台湾 疫苗",
+        "华为 制裁",
+        "新冠 德国",
+        "中国 人权",
+        "美国 大选",
+        "欧盟 峰会",
+    ],
+    "3 terms": [
+        "拜登 特朗普 选举",
+        "香港 国安法 抗议",
+        "中国 美国 贸易",
+        "疫苗 德国 辉瑞",
+        "台湾 美国 军售",
+        "北京 新冠 隔离",
+    ],
+    "phrase": ['"美国总统"', '"国家安全法"', '"世界卫生组织"', '"新冠病毒"', '"香港警方"', '"联合国"'],
+    "date filter": [
+        "疫情 date:2020-10..2020-12",
+        "拜登 date:2020-11",
+        "香港 date:2020-07..2020-08",
+        "台湾 date:2020-09",
+    ],
+}
+AGGREGATIONS = ["疫情", "香港", "拜登 特朗普", "台湾"]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+@dataclass
+class Timing:
+    wall_ms: list[float]
+    hits: int
+
+
+def measure(call: Callable[[], int], rounds: int) -> Timing:
+    hits = call()
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return Timing(times, hits)
+
+
+def latency(searcher: Searcher, rounds: int) -> Table:
+    groups: dict[str, list[Callable[[], int]]] = {
+        kind: [lambda text=text: searcher.search(searcher.parse(text), limit=10).total for text in texts]
+        for kind, texts in MIX.items()
+    }
+    groups["histogram (month)"] = [
+        lambda text=text: searcher.histogram(searcher.parse(text), "month").total for text in AGGREGATIONS
+    ]
+    groups["histogram (day)"] = [
+        lambda text=text: searcher.histogram(searcher.parse(text), "day").total for text in AGGREGATIONS
+    ]
+    groups["terms (person, 20)"] = [
+        lambda text=text: searcher.terms(searcher.parse(text), "person", 20).total for text in AGGREGATIONS
+    ]
+    documents = searcher.es.count(index=searcher.index)["count"]
+    table = Table(title=f"Search latency, {documents:,} articles ({searcher.index}), {rounds} rounds, warm")
+    for column in ("query kind", "queries", "median hits", "p50 ms", "p95 ms", "p99 ms", "max ms"):
+        table.add_column(column, justify="left" if column == "query kind" else "right")
+    for kind, calls in groups.items():
+        timings = [measure(call, rounds) for call in calls]
+        wall = [value for timing in timings for value in timing.wall_ms]
+        table.add_row(
+            kind,
+            str(len(calls)),
+            f"{statistics.median(t.hits for t in timings):,.0f}",
+            f"{percentile(wall, 0.50):.1f}",
+            f"{percentile(wall, 0.95):.1f}",
+            f"{percentile(wall, 0.99):.1f}",
+            f"{max(wall):.1f}",
+        )
+    return table
+
+
+def _words_only(searcher: Searcher, text: str) -> dict[str, Any]:
+    words = " ".join(searcher.segmenter.words(text))
+    clauses = [
+        {"match_phrase": {f"words.{field}": {"query": words, "analyzer": "whitespace"}}} for field in TEXT_FIELDS
+    ]
+    return {"bool": {"filter": [{"bool": {"should": clauses, "minimum_should_match": 1}}]}}
+
+
+def _chars_default_analyzer(searcher: Searcher, text: str) -> dict[str, Any]:
+    clauses = [{"match_phrase": {f"chars.{field}": char_tokens(text)}} for field in TEXT_FIELDS]
+    return {"bool": {"filter": [{"bool": {"should": clauses, "minimum_should_match": 1}}]}}
+
+
+def _chars_whitespace(searcher: Searcher, text: str) -> dict[str, Any]:
+    return {"bool": {"filter": [recall_clause(Text(text))]}}
+
+
+def _combined(searcher: Searcher, text: str) -> dict[str, Any]:
+    return to_dsl(Query(((Text(text),),)), searcher.segmenter)
+
+
+STRATEGIES: dict[str, Callable[[Searcher, str], dict[str, Any]]] = {
+    "words field only": _words_only,
+    "chars, default search analyzer (standard)": _chars_default_analyzer,
+    "chars, whitespace analyzer": _chars_whitespace,
+    "combined (what search runs)": _combined,
+}
+
+
+def _ids(searcher: Searcher, query: dict[str, Any]) -> set[str]:
+    return {hit["_id"] for hit in scan(searcher.es, index=searcher.index, query={"query": query}, _source=False)}
+
+
+def stored_paths(searcher: Searcher) -> dict[str, str]:
+    """Document id → the file the index keeps for it (``source.path``)."""
+    hits = scan(searcher.es, index=searcher.index, _source_includes=["source.path"])
+    return {hit["_id"]: hit["_source"].get("source", {}).get("path", "") for hit in hits}
+
+
+@dataclass
+class RecallResult:
+    table: Table
+    queries: list[DerivedQuery]
+    whole_word: dict[str, set[str]]
+    """Per query, the articles where it is a whole-word phrase (what the words field finds)."""
+
+
+def recall(searcher: Searcher, corpus: Path) -> RecallResult:
+    oracle = load(corpus, stored_paths(searcher))
+    queries = derive_queries(oracle)
+    expected = {query.text: oracle.find(query.text) for query in queries}
+    table = Table(title=f"Recall against a grep-style scan: {len(queries)} derived queries, {len(oracle):,} articles")
+    for column in ("strategy", "queries with misses", "articles missed", "extra articles"):
+        table.add_column(column, justify="left" if column == "strategy" else "right")
+    total = sum(len(found) for found in expected.values())
+    whole_word: dict[str, set[str]] = {}
+    for name, build in STRATEGIES.items():
+        missed = extra = failing = 0
+        for query in queries:
+            found = _ids(searcher, build(searcher, query.text))
+            if build is _words_only:
+                whole_word[query.text] = found
+            lost = len(expected[query.text] - found)
+            missed += lost
+            failing += lost > 0
+            extra += len(found - expected[query.text])
+        table.add_row(name, f"{failing:,}", f"{missed:,} of {total:,}", f"{extra:,}")
+    return RecallResult(table, queries, whole_word)
+
+
+def ranking(searcher: Searcher, result: RecallResult, rounds: int) -> Table:
+    """Top-10 quality proxies and latency of the search's ranking, and with a chars.title boost added."""
+    table = Table(title="Ranking variants: top 10 of each derived query with 10+ hits")
+    for column in ("variant", "queries", "term in title", "term a whole word", "p50 ms", "p95 ms"):
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    for name, boost in (
+        ("search (words phrases, boosted by field)", 0.0),
+        ("+ chars.title phrase, boost 0.5", 0.5),
+        ("+ chars.title phrase, boost 2", 2.0),
+    ):
+        in_title = whole = counted = 0
+        wall: list[float] = []
+        for query in result.queries:
+            dsl = to_dsl(Query(((Text(query.text),),)), searcher.segmenter)
+            if boost:
+                title = recall_clause(Text(query.text, ("title",)))
+                title["match_phrase"]["chars.title"]["boost"] = boost
+                dsl["bool"].setdefault("should", []).append(title)
+            for _ in range(rounds):
+                started = time.perf_counter()
+                answer = searcher.es.search(
+                    index=searcher.index, query=dsl, size=10, source_includes=["title"], track_total_hits=True
+                )
+                wall.append((time.perf_counter() - started) * 1000)
+            hits = answer["hits"]["hits"]
+            if len(hits) < 10:
+                continue
+            counted += 1
+            target = char_tokens(query.text)
+            for hit in hits:
+                in_title += target in char_tokens(hit["_source"].get("title", ""))
+                whole += hit["_id"] in result.whole_word[query.text]
+        table.add_row(
+            name,
+            str(counted),
+            f"{in_title / (10 * counted):.1%}",
+            f"{whole / (10 * counted):.1%}",
+            f"{percentile(wall, 0.50):.1f}",
+            f"{percentile(wall, 0.95):.1f}",
+        )
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", help="alias to measure (default: the configured one)")
+    parser.add_argument("--rounds", type=int, default=30, help="timed runs of each query")
+    parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus")
+    parser.add_argument("--recall", action="store_true", help="also measure recall per strategy (needs --corpus)")
+    parser.add_argument("--ranking", action="store_true", help="also compare ranking variants (needs --corpus)")
+    parser.add_argument("--no-latency", action="store_true", help="skip the latency table")
+    args = parser.parse_args()
+    settings = load_settings()
+    searcher = Searcher(settings, index=args.index or settings.index)
+    console = Console()
+    if not args.no_latency:
+        console.print(latency(searcher, args.rounds))
+    if args.recall or args.ranking:
+        result = recall(searcher, args.corpus)
+        console.print(result.table)
+        if args.ranking:
+            console.print(ranking(searcher, result, 3))
+
+
+if __name__ == "__main__":
+    main()

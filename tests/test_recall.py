@@ -1,0 +1,45 @@
+"""Recall on the whole corpus: every article a grep-style scan of the files finds, the search returns.
+
+The oracle (``bench/oracle.py``) reads the files, takes the displayed text as the parser gives it, and matches
+NFKC + lower-cased substrings, with cross-script variants from OpenCC's s2t/t2s, not from the index's fold
+table. The queries are derived from the corpus with a fixed seed: persons, places, 2-6 character substrings,
+single characters, Latin/digit mixes like B-52, Traditional spellings and their Simplified forms and back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+from elasticsearch.helpers import scan
+
+from bench.oracle import derive_queries, load
+from indexer.config import Settings
+from indexer.query import Query, Text
+from indexer.search import Searcher
+
+
+@pytest.mark.slow
+def test_search_returns_every_article_the_scan_finds(
+    es: Elasticsearch, es_settings: Settings, corpus: Path, corpus_alias: str
+) -> None:
+    hits = scan(es, index=corpus_alias, _source_includes=["source.path"])
+    stored = {hit["_id"]: hit["_source"]["source"]["path"] for hit in hits}
+    oracle = load(corpus, stored)
+    assert set(oracle.ids) == set(stored), "the oracle and the index hold different articles"
+    queries = derive_queries(oracle)
+    kinds = Counter(query.kind for query in queries)
+    assert len(queries) >= 300 and all(kinds[kind] >= 20 for kind in kinds), kinds
+    searcher = Searcher(es_settings, index=corpus_alias)
+    misses: dict[str, list[str]] = {}
+    found_total = 0
+    for query in queries:
+        expected = oracle.find(query.text)
+        found = {hit.id for hit in searcher.stream(Query(((Text(query.text),),)), highlight=False)}
+        found_total += len(expected)
+        if expected - found:
+            misses[f"{query.kind}: {query.text}"] = sorted(expected - found)[:5]
+    assert not misses
+    assert found_total > 10 * len(queries), "the derived queries should find articles"
