@@ -2,7 +2,9 @@
 
 Whole requests are retried with backoff on connection errors, timeouts and 429/502/503/504 answers (safe, since
 every document carries its id and an external version); items the server rejects with 429 are re-sent after a
-backoff. Every document ends in exactly one callback: indexed, or failed with the server's reason.
+backoff. Every document ends in exactly one callback: indexed, or failed with the server's reason; except when
+the sender aborts (the server stays away past the retry budget, or the index is blocked for writes, where every
+further document would fail the same way): documents not yet answered then get no callback.
 """
 
 from __future__ import annotations
@@ -34,7 +36,30 @@ Callback = Callable[[Any, str | None, int], None]
 
 
 class BulkAborted(Exception):
-    """The server stayed unreachable or kept failing for longer than the retry budget."""
+    """The server stayed unreachable, kept failing for longer than the retry budget, or refused the request."""
+
+
+class IndexBlocked(BulkAborted):
+    """The index refuses writes: a write block, or the read-only block of the disk flood-stage watermark."""
+
+
+BLOCK_HINTS = {
+    "read-only-allow-delete": "free disk space on the nodes (Elasticsearch lifts this block by itself once disk use "
+    "falls below the high watermark) or lift it: "
+    'PUT /{index}/_settings {{"index.blocks.read_only_allow_delete": null}}',
+    "index write": 'lift the block: PUT /{index}/_settings {{"index.blocks.write": null}}',
+    "index read-only": 'lift the block: PUT /{index}/_settings {{"index.blocks.read_only": null}}',
+}
+"""What to do about each kind of index block, by a phrase of the server's reason."""
+
+
+def _blocked(error: dict[str, Any]) -> IndexBlocked:
+    reason = _reason(error)
+    hint = next((hint for key, hint in BLOCK_HINTS.items() if key in reason), "lift the index block")
+    index = error.get("index", "<index>")
+    return IndexBlocked(
+        f"the index refuses writes ({reason}); {hint.format(index=index)}, then run again: indexed files are skipped"
+    )
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -57,6 +82,7 @@ class BulkSender:
         request_timeout: float = 120.0,
     ) -> None:
         self._es = es.options(request_timeout=request_timeout, max_retries=0)
+        self._request_timeout = request_timeout
         self._on_result = on_result
         self._batch_bytes = batch_bytes
         self._retry_seconds = retry_seconds
@@ -68,7 +94,10 @@ class BulkSender:
         self._futures: list[Future[None]] = []
         self._error: BaseException | None = None
         self.requests = 0
+        self.retried_requests = 0
+        """Whole requests sent again after a connection error, timeout or 429/5xx answer."""
         self.retried_items = 0
+        """Documents sent again after the server rejected them with 429 (write queue full)."""
 
     def add(self, doc: BulkDoc) -> None:
         self._check()
@@ -91,15 +120,19 @@ class BulkSender:
         """Flush, wait for every request; raise BulkAborted if any batch could not be delivered."""
         try:
             self.flush()
-            for future in list(self._futures):
-                future.exception()
         finally:
-            self._pool.shutdown(wait=True)
+            self.shutdown()
         self._check()
 
+    def shutdown(self) -> None:
+        """Send nothing more and wait for the requests in flight, so every answer is in before the caller counts."""
+        self._pool.shutdown(wait=True)
+
     def _check(self) -> None:
+        if isinstance(self._error, BulkAborted):
+            raise self._error
         if self._error is not None:
-            raise BulkAborted(str(self._error)) from self._error
+            raise BulkAborted(f"{type(self._error).__name__}: {self._error}") from self._error
 
     def _done(self, future: Future[None]) -> None:
         self._slots.release()
@@ -109,31 +142,50 @@ class BulkSender:
 
     def _post(self, batch: list[BulkDoc]) -> dict[str, Any]:
         body = b"".join(doc.lines for doc in batch)
-        for attempt in Retrying(
-            retry=retry_if_exception(_retryable),
-            wait=wait_exponential(multiplier=0.5, max=15),
-            stop=stop_after_delay(self._retry_seconds),
-            reraise=True,
-        ):
-            with attempt:
-                self.requests += 1
-                return self._es.bulk(operations=body).body
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception(_retryable),
+                wait=wait_exponential(multiplier=0.5, max=15),
+                stop=stop_after_delay(self._retry_seconds),
+                before_sleep=self._count_retry,
+                reraise=True,
+            ):
+                with attempt:
+                    self.requests += 1
+                    return self._es.bulk(operations=body).body
+        except elastic_transport.ConnectionTimeout as exc:
+            raise BulkAborted(
+                f"no answer within {self._request_timeout:g} s, still none after retrying for "
+                f"{self._retry_seconds:g} s ({self.retried_requests} retries)"
+            ) from exc
+        except (elastic_transport.ConnectionError, ApiError) as exc:
+            retried = f" after retrying for {self._retry_seconds:g} s" if _retryable(exc) else ""
+            raise BulkAborted(f"{type(exc).__name__}{retried}: {exc}") from exc
         raise AssertionError("unreachable")
+
+    def _count_retry(self, _: object) -> None:
+        self.retried_requests += 1
 
     def _send(self, batch: list[BulkDoc]) -> None:
         pending = batch
         for round_ in range(self._item_retries + 1):
             answer = self._post(pending)
             throttled = []
+            blocked: dict[str, Any] | None = None
             for doc, item in zip(pending, answer["items"], strict=True):
                 result = next(iter(item.values()))
                 status = result.get("status", 500)
-                if status == 429 and round_ < self._item_retries:
+                error = result.get("error")
+                if isinstance(error, dict) and error.get("type") == "cluster_block_exception":
+                    blocked = error
+                elif status == 429 and round_ < self._item_retries:
                     throttled.append(doc)
-                elif "error" in result:
-                    self._on_result(doc.key, _reason(result["error"]), status)
+                elif error:
+                    self._on_result(doc.key, _reason(error), status)
                 else:
                     self._on_result(doc.key, None, status)
+            if blocked:
+                raise _blocked(blocked)
             if not throttled:
                 return
             self.retried_items += len(throttled)

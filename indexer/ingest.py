@@ -78,6 +78,10 @@ class Summary:
     report: Path | None = None
     aborted: str = ""
     reasons: dict[str, int] = field(default_factory=dict)
+    retried_requests: int = 0
+    """Bulk requests sent again after a connection error, timeout or 429/5xx answer."""
+    retried_items: int = 0
+    """Documents sent again after the server rejected them with 429 (its write queue was full)."""
 
     @property
     def complete(self) -> bool:
@@ -262,6 +266,9 @@ class IngestOptions:
     shards: int | None = None
     replicas: int | None = None
     retry_seconds: float = 120.0
+    """How long a bulk request is retried (with backoff) before the run gives up."""
+    bulk_timeout: float = 120.0
+    """How long one bulk request may take before it counts as failed (and is retried)."""
 
 
 def default_report_path(settings: Settings) -> Path:
@@ -407,7 +414,12 @@ def _pipeline(
     if total > BULK_LOAD_THRESHOLD:
         restore = lifecycle.begin_bulk_load(es, index)
     sender = BulkSender(
-        es, delivered, batch_bytes=options.batch_bytes, in_flight=options.in_flight, retry_seconds=options.retry_seconds
+        es,
+        delivered,
+        batch_bytes=options.batch_bytes,
+        in_flight=options.in_flight,
+        retry_seconds=options.retry_seconds,
+        request_timeout=options.bulk_timeout,
     )
     try:
         with ProcessPoolExecutor(
@@ -429,7 +441,9 @@ def _pipeline(
     except KeyboardInterrupt:
         summary.aborted = "interrupted"
     finally:
+        sender.shutdown()
         tally.close()
+        summary.retried_requests, summary.retried_items = sender.retried_requests, sender.retried_items
         _finish_load(es, index, restore, summary)
     summary.seen = total
     summary.elapsed = time.monotonic() - started
