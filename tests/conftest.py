@@ -6,9 +6,10 @@ with the command to start it (they are never silently skipped).
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,25 @@ def alias(es: Elasticsearch, request: pytest.FixtureRequest) -> Iterator[str]:
     leftovers = list(es.indices.get(index=f"{name}-*", expand_wildcards="all"))
     if leftovers:
         es.indices.delete(index=",".join(leftovers))
+
+
+Figure = Callable[..., None]
+
+
+@pytest.fixture
+def figure(capsys: pytest.CaptureFixture[str]) -> Figure:
+    """Report a measured figure (fault tests): printed past the output capture, so every run's log shows it, and
+    appended as a JSON line to $INDEXER_FIGURES when set (docs/faults.md copies them from such a run)."""
+
+    def report(name: str, **values: object) -> None:
+        line = json.dumps({"figure": name, **values}, ensure_ascii=False)
+        with capsys.disabled():
+            print(f"\nFIGURE {line}", flush=True)
+        if os.environ.get("INDEXER_FIGURES"):
+            with open(os.environ["INDEXER_FIGURES"], "a", encoding="utf-8") as out:
+                out.write(line + "\n")
+
+    return report
 
 
 @pytest.fixture(scope="session")
