@@ -6,8 +6,10 @@ Run from the repository root against an indexed alias (nothing is written)::
     .venv/bin/python -m bench.search --index news --corpus ../shared/corpus --recall
 
 Latency: a fixed mix of queries (1, 2 and 3 terms, a phrase, a date filter, histogram, terms), each run once to
-warm up, then `--rounds` times in turn; p50/p95/p99 of the wall time of ``Searcher.search`` (parse, request,
-highlights from ``_source``; 10 hits), ``Searcher.histogram`` and ``Searcher.terms``.
+warm up, then `--rounds` times, each time after clearing Elasticsearch's query and request caches (so a repeated
+query is not answered from a cache, as a researcher's new query would not be); p50/p95/p99 of the wall time of
+``Searcher.search`` (parse, request, highlights from ``_source``; 10 hits), ``Searcher.histogram`` and
+``Searcher.terms``, and the median of Elasticsearch's own ``took`` for searches.
 
 Recall (`--recall`): for the query set derived from the corpus by ``bench.oracle``, how many of the articles
 the grep-style oracle finds each strategy misses, and how many it returns that the oracle doesn't (extra):
@@ -19,6 +21,7 @@ chars.title (share of top-10 hits with the term in the title, whole-word share, 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -68,6 +71,30 @@ MIX: dict[str, list[str]] = {
 AGGREGATIONS = ["疫情", "香港", "拜登 特朗普", "台湾"]
 
 
+@dataclass
+class Report:
+    """One result table: printed with rich, or as Markdown for the docs (`--markdown`)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+
+    def show(self, console: Console, markdown: bool) -> None:
+        if markdown:
+            console.print(f"**{self.title}**\n", markup=False, highlight=False)
+            lines = [self.columns, ["---"] + ["---:"] * (len(self.columns) - 1), *self.rows]
+            for line in lines:
+                console.print("| " + " | ".join(line) + " |", markup=False, highlight=False, soft_wrap=True)
+            console.print()
+            return
+        table = Table(title=self.title)
+        for number, column in enumerate(self.columns):
+            table.add_column(column, justify="right" if number else "left")
+        for row in self.rows:
+            table.add_row(*row)
+        console.print(table)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -76,50 +103,69 @@ def percentile(values: list[float], share: float) -> float:
 @dataclass
 class Timing:
     wall_ms: list[float]
+    server_ms: list[float]
     hits: int
 
 
-def measure(call: Callable[[], int], rounds: int) -> Timing:
-    hits = call()
-    times = []
+def measure(call: Callable[[], tuple[int, int | None]], rounds: int, clear: Callable[[], object]) -> Timing:
+    """Run `call` once to warm up, then `rounds` times, each after `clear` (untimed); `call` returns (hits,
+    Elasticsearch's took in ms or None)."""
+    hits, _ = call()
+    wall, server = [], []
     for _ in range(rounds):
+        clear()
         started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return Timing(times, hits)
+        _, took = call()
+        wall.append((time.perf_counter() - started) * 1000)
+        if took is not None:
+            server.append(float(took))
+    return Timing(wall, server, hits)
 
 
-def latency(searcher: Searcher, rounds: int) -> Table:
-    groups: dict[str, list[Callable[[], int]]] = {
-        kind: [lambda text=text: searcher.search(searcher.parse(text), limit=10).total for text in texts]
-        for kind, texts in MIX.items()
+def latency(searcher: Searcher, rounds: int) -> Report:
+    def page(text: str) -> tuple[int, int | None]:
+        result = searcher.search(searcher.parse(text), limit=10)
+        return result.total, result.took_ms
+
+    groups: dict[str, list[Callable[[], tuple[int, int | None]]]] = {
+        kind: [lambda text=text: page(text) for text in texts] for kind, texts in MIX.items()
     }
-    groups["histogram (month)"] = [
-        lambda text=text: searcher.histogram(searcher.parse(text), "month").total for text in AGGREGATIONS
-    ]
-    groups["histogram (day)"] = [
-        lambda text=text: searcher.histogram(searcher.parse(text), "day").total for text in AGGREGATIONS
-    ]
-    groups["terms (person, 20)"] = [
-        lambda text=text: searcher.terms(searcher.parse(text), "person", 20).total for text in AGGREGATIONS
+    for interval in ("month", "day"):
+        groups[f"histogram ({interval})"] = [
+            lambda text=text, interval=interval: (searcher.histogram(searcher.parse(text), interval).total, None)
+            for text in AGGREGATIONS
+        ]
+    groups["terms (person, top 20)"] = [
+        lambda text=text: (searcher.terms(searcher.parse(text), "person", 20).total, None) for text in AGGREGATIONS
     ]
     documents = searcher.es.count(index=searcher.index)["count"]
-    table = Table(title=f"Search latency, {documents:,} articles ({searcher.index}), {rounds} rounds, warm")
-    for column in ("query kind", "queries", "median hits", "p50 ms", "p95 ms", "p99 ms", "max ms"):
-        table.add_column(column, justify="left" if column == "query kind" else "right")
+    load = os.getloadavg()[0]
+
+    def clear() -> object:
+        """Drop the query and request caches, so a repeated query is timed as a new one would be."""
+        return searcher.es.indices.clear_cache(index=searcher.index, query=True, request=True)
+
+    rows = []
     for kind, calls in groups.items():
-        timings = [measure(call, rounds) for call in calls]
+        timings = [measure(call, rounds, clear) for call in calls]
         wall = [value for timing in timings for value in timing.wall_ms]
-        table.add_row(
-            kind,
-            str(len(calls)),
-            f"{statistics.median(t.hits for t in timings):,.0f}",
-            f"{percentile(wall, 0.50):.1f}",
-            f"{percentile(wall, 0.95):.1f}",
-            f"{percentile(wall, 0.99):.1f}",
-            f"{max(wall):.1f}",
+        server = [value for timing in timings for value in timing.server_ms]
+        rows.append(
+            [
+                kind,
+                str(len(calls)),
+                f"{statistics.median(t.hits for t in timings):,.0f}",
+                f"{percentile(wall, 0.50):.1f}",
+                f"{percentile(wall, 0.95):.1f}",
+                f"{percentile(wall, 0.99):.1f}",
+                f"{percentile(server, 0.50):.0f}" if server else "-",
+            ]
         )
-    return table
+    return Report(
+        f"Search latency: {documents:,} articles ({searcher.index}), {rounds} warm rounds, load average {load:.1f}",
+        ["query kind", "queries", "median hits", "p50 ms", "p95 ms", "p99 ms", "ES took p50 ms"],
+        rows,
+    )
 
 
 def _words_only(searcher: Searcher, text: str) -> dict[str, Any]:
@@ -163,7 +209,7 @@ def stored_paths(searcher: Searcher) -> dict[str, str]:
 
 @dataclass
 class RecallResult:
-    table: Table
+    report: Report
     queries: list[DerivedQuery]
     whole_word: dict[str, set[str]]
     """Per query, the articles where it is a whole-word phrase (what the words field finds)."""
@@ -173,9 +219,7 @@ def recall(searcher: Searcher, corpus: Path) -> RecallResult:
     oracle = load(corpus, stored_paths(searcher))
     queries = derive_queries(oracle)
     expected = {query.text: oracle.find(query.text) for query in queries}
-    table = Table(title=f"Recall against a grep-style scan: {len(queries)} derived queries, {len(oracle):,} articles")
-    for column in ("strategy", "queries with misses", "articles missed", "extra articles"):
-        table.add_column(column, justify="left" if column == "strategy" else "right")
+    rows = []
     total = sum(len(found) for found in expected.values())
     whole_word: dict[str, set[str]] = {}
     for name, build in STRATEGIES.items():
@@ -188,15 +232,18 @@ def recall(searcher: Searcher, corpus: Path) -> RecallResult:
             missed += lost
             failing += lost > 0
             extra += len(found - expected[query.text])
-        table.add_row(name, f"{failing:,}", f"{missed:,} of {total:,}", f"{extra:,}")
-    return RecallResult(table, queries, whole_word)
+        rows.append([name, f"{failing:,}", f"{missed:,} of {total:,}", f"{extra:,}"])
+    report = Report(
+        f"Recall against a grep-style scan: {len(queries)} derived queries, {len(oracle):,} articles",
+        ["strategy", "queries with misses", "articles missed", "extra articles"],
+        rows,
+    )
+    return RecallResult(report, queries, whole_word)
 
 
-def ranking(searcher: Searcher, result: RecallResult, rounds: int) -> Table:
+def ranking(searcher: Searcher, result: RecallResult, rounds: int) -> Report:
     """Top-10 quality proxies and latency of the search's ranking, and with a chars.title boost added."""
-    table = Table(title="Ranking variants: top 10 of each derived query with 10+ hits")
-    for column in ("variant", "queries", "term in title", "term a whole word", "p50 ms", "p95 ms"):
-        table.add_column(column, justify="left" if column == "variant" else "right")
+    rows = []
     for name, boost in (
         ("search (words phrases, boosted by field)", 0.0),
         ("+ chars.title phrase, boost 0.5", 0.5),
@@ -224,15 +271,21 @@ def ranking(searcher: Searcher, result: RecallResult, rounds: int) -> Table:
             for hit in hits:
                 in_title += target in char_tokens(hit["_source"].get("title", ""))
                 whole += hit["_id"] in result.whole_word[query.text]
-        table.add_row(
-            name,
-            str(counted),
-            f"{in_title / (10 * counted):.1%}",
-            f"{whole / (10 * counted):.1%}",
-            f"{percentile(wall, 0.50):.1f}",
-            f"{percentile(wall, 0.95):.1f}",
+        rows.append(
+            [
+                name,
+                str(counted),
+                f"{in_title / (10 * counted):.1%}",
+                f"{whole / (10 * counted):.1%}",
+                f"{percentile(wall, 0.50):.1f}",
+                f"{percentile(wall, 0.95):.1f}",
+            ]
         )
-    return table
+    return Report(
+        "Ranking variants: top 10 of each derived query with 10+ hits (Elasticsearch request only)",
+        ["variant", "queries", "term in title", "term a whole word", "p50 ms", "p95 ms"],
+        rows,
+    )
 
 
 def main() -> None:
@@ -243,17 +296,18 @@ def main() -> None:
     parser.add_argument("--recall", action="store_true", help="also measure recall per strategy (needs --corpus)")
     parser.add_argument("--ranking", action="store_true", help="also compare ranking variants (needs --corpus)")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency table")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables (for docs/search.md)")
     args = parser.parse_args()
     settings = load_settings()
     searcher = Searcher(settings, index=args.index or settings.index)
-    console = Console()
+    console = Console(width=200 if args.markdown else None)
     if not args.no_latency:
-        console.print(latency(searcher, args.rounds))
+        latency(searcher, args.rounds).show(console, args.markdown)
     if args.recall or args.ranking:
         result = recall(searcher, args.corpus)
-        console.print(result.table)
+        result.report.show(console, args.markdown)
         if args.ranking:
-            console.print(ranking(searcher, result, 3))
+            ranking(searcher, result, 3).show(console, args.markdown)
 
 
 if __name__ == "__main__":
