@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from indexer.normalize import char_tokens, fold_with_offsets
@@ -42,8 +42,8 @@ class Fragment:
     cut_after: bool = False
 
     def marked(self, start: str = "<em>", end: str = "</em>", escape: bool = True) -> str:
-        """The text with each span wrapped in `start`/`end`; HTML-escaped by default, '…' where it was cut."""
-        quote = html.escape if escape else str
+        """The text with each span wrapped in `start`/`end`; `&`, `<`, `>` escaped by default, '…' where cut."""
+        quote: Callable[[str], str] = (lambda text: html.escape(text, quote=False)) if escape else str
         parts, position = [], 0
         for left, right in self.spans:
             parts += [quote(self.text[position:left]), start, quote(self.text[left:right]), end]

@@ -59,9 +59,9 @@ def test_fragments_prefer_more_distinct_terms_and_mark_every_occurrence() -> Non
 
 
 def test_marked_escapes_html_and_plain_rendering_does_not() -> None:
-    fragment = Fragment("body", "a<b>&拉夫罗夫", ((5, 9),))
-    assert fragment.marked() == "a&lt;b&gt;&amp;<em>拉夫罗夫</em>"
-    assert fragment.marked("[", "]", escape=False) == "a<b>&[拉夫罗夫]"
+    fragment = Fragment("body", 'a<b>&"拉夫罗夫', ((6, 10),))
+    assert fragment.marked() == 'a&lt;b&gt;&amp;"<em>拉夫罗夫</em>'
+    assert fragment.marked("[", "]", escape=False) == 'a<b>&"[拉夫罗夫]'
 
 
 def test_no_match_no_fragment() -> None:
