@@ -15,13 +15,14 @@ from typing import Any, Literal, get_args
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 
 from indexer.client import connect
 from indexer.config import Settings
 from indexer.document import article_from_source, field_texts
 from indexer.errors import IndexerError, QueryError
 from indexer.highlight import Fragment, Needle, fragments, needle
+from indexer.mapping import IndexMeta
 from indexer.query import DATE_FIELD, KEYWORD_FIELDS, Query, parse, to_dsl
 from indexer.segment import Segmenter, get_segmenter
 
@@ -41,6 +42,7 @@ LISTING_FIELDS = ("id", "outlet", "url", "title", DATE_FIELD)
 SOURCE_FIELDS = (*LISTING_FIELDS, "body", "headings", "images", "gallery_title", "gallery")
 """What a highlighted hit needs from ``_source``: the listing fields and every displayed text."""
 LABELS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+_UNKNOWN = IndexMeta(mapping_version=0, dict_version="unknown")
 
 
 def local_time(value: str | None, timezone: str) -> datetime | None:
@@ -49,6 +51,8 @@ def local_time(value: str | None, timezone: str) -> datetime | None:
 
 
 def _sort(sort: str) -> list[dict[str, Any]]:
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
     date_order = {"order": "asc" if sort == "oldest" else "desc", "missing": "_last"}
     by_date = {DATE_FIELD: date_order}
     return [{"_score": "desc"}, by_date] if sort == "relevance" else [by_date]
@@ -198,6 +202,22 @@ class Searcher:
     def dsl(self, query: Query) -> dict[str, Any]:
         return to_dsl(query, self.segmenter)
 
+    def version_warning(self) -> str | None:
+        """Why results may be off when the index was segmented and folded with other dictionaries or rules
+        than this searcher uses (None when they agree, or when the index doesn't exist)."""
+        try:
+            mappings = self.es.indices.get_mapping(index=self.index)
+        except NotFoundError:
+            return None
+        built = {str((IndexMeta.from_mapping(m["mappings"]) or _UNKNOWN).dict_version) for m in mappings.values()}
+        if built == {self.segmenter.version}:
+            return None
+        return (
+            f"{self.index} was built with dictionary/normalization {', '.join(sorted(built))}, this indexer uses "
+            f"{self.segmenter.version}: matches may be missed and ranking be off; "
+            f"rebuild it with `indexer reindex --index {self.index}`"
+        )
+
     def search(
         self, query: Query, sort: Sort = "relevance", limit: int = 10, offset: int = 0, highlight: bool = True
     ) -> Page:
@@ -252,8 +272,9 @@ class Searcher:
             "min_doc_count": 0,
         }
         bounds = query.date_bounds()
-        if bounds.start and bounds.end:
-            spec["extended_bounds"] = {"min": _millis(bounds.start), "max": _millis(bounds.end) - 1}
+        extended = {"min": bounds.start and _millis(bounds.start), "max": bounds.end and _millis(bounds.end) - 1}
+        if any(extended.values()):
+            spec["extended_bounds"] = {key: value for key, value in extended.items() if value}
         answer = self.es.search(
             index=self.index,
             query=self.dsl(query),

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 import pytest
 from elasticsearch import Elasticsearch
 
+from indexer import lifecycle
 from indexer.client import explain
 from indexer.config import Settings
 from indexer.document import article_from_source, field_texts
@@ -269,3 +270,14 @@ def test_examples_file_is_searchable(searcher: Searcher) -> None:
     (hit,) = searcher.search(searcher.parse("拉夫罗夫 金正恩 B-52")).hits
     assert hit.id == "dw:a-67150547"
     assert hit.fragments[0].field == "title"
+
+
+def test_version_warning_when_the_index_was_built_with_other_dictionaries(
+    es: Elasticsearch, es_settings: Settings, searcher: Searcher, alias: str
+) -> None:
+    assert searcher.version_warning() is None
+    lifecycle.create_index(es, f"{alias}-old", "0ld-dictionary")
+    es.indices.put_alias(index=f"{alias}-old", name=alias)
+    warning = Searcher(es_settings, index=alias).version_warning()
+    assert warning and "0ld-dictionary" in warning and f"indexer reindex --index {alias}" in warning
+    assert Searcher(es_settings, index=f"missing-{uuid.uuid4().hex[:6]}").version_warning() is None
