@@ -640,6 +640,7 @@ def start(spec: NodeSpec, log: Log = _quiet, timeout: float = 180.0, only: int |
     (spec.cluster_dir / "cluster.json").write_text(json.dumps(saved))
     if spec.secure:
         _ensure_security(spec, home, java, log)
+    launches: list[tuple[int, int, subprocess.Popen[str]]] = []
     for index in indices:
         node_dir = spec.node_dir(index)
         if _running_pid(node_dir):
@@ -663,10 +664,19 @@ def start(spec: NodeSpec, log: Log = _quiet, timeout: float = 180.0, only: int |
         env.pop("ES_JAVA_OPTS", None)
         log(f"starting node-{index} on port {spec.http_port(index)} (Java {java_major(java)} at {java})")
         log_offset = _log_size(_log_file(node_dir))
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=timeout)
-        if result.returncode != 0:
-            reason = _startup_error(result.stdout + result.stderr, _log_file(node_dir), log_offset)
-            raise NodeError(f"Elasticsearch node-{index} failed to start: {reason}", f"see {_log_file(node_dir)}")
+        launcher = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        launches.append((index, log_offset, launcher))
+    for index, log_offset, launcher in launches:  # the nodes start side by side; each launcher waits for its node
+        try:
+            output, _ = launcher.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            launcher.kill()
+            output, _ = launcher.communicate()
+        if launcher.returncode != 0:
+            reason = _startup_error(output, _log_file(spec.node_dir(index)), log_offset)
+            raise NodeError(
+                f"Elasticsearch node-{index} failed to start: {reason}", f"see {_log_file(spec.node_dir(index))}"
+            )
     _wait_healthy(spec, timeout)
     if spec.secure:
         _ensure_api_key(spec)
@@ -691,25 +701,25 @@ def _wait_healthy(spec: NodeSpec, timeout: float) -> None:
 
 
 def stop(spec: NodeSpec, only: int | None = None, timeout: float = 60.0) -> list[int]:
-    """Stop the nodes this tool started (or just node `only`); returns the pids that were stopped."""
-    stopped = []
+    """Stop the nodes this tool started (or just node `only`), side by side; returns the pids that were stopped."""
+    running = {}
     for index in range(spec.nodes) if only is None else [only]:
-        node_dir = spec.node_dir(index)
-        pid = _running_pid(node_dir)
+        pid = _running_pid(spec.node_dir(index))
         if pid is None:
-            (node_dir / "node.pid").unlink(missing_ok=True)
-            continue
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
+            (spec.node_dir(index) / "node.pid").unlink(missing_ok=True)
+        else:
+            os.kill(pid, signal.SIGTERM)
+            running[index] = pid
+    deadline = time.monotonic() + timeout
+    for index, pid in running.items():
         while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         if pid_alive(pid):
             os.kill(pid, signal.SIGKILL)
             while pid_alive(pid):
                 time.sleep(0.1)
-        (node_dir / "node.pid").unlink(missing_ok=True)
-        stopped.append(pid)
-    return stopped
+        (spec.node_dir(index) / "node.pid").unlink(missing_ok=True)
+    return list(running.values())
 
 
 def status(spec: NodeSpec) -> ClusterStatus:
