@@ -75,7 +75,7 @@ def main_options(
     state.settings = settings
     state.debug = debug
     for warning in settings.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 def _node_spec(
