@@ -7,15 +7,20 @@ characters of the original text, so a Simplified query marks Traditional text an
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from indexer.normalize import char_tokens, fold_with_offsets
+from indexer.normalize import char_tokens, fold, fold_with_offsets
 
 FRAGMENT_CHARS = 100
 """Target length of a fragment, in characters of the original text."""
+MAX_ANCHORS = 12
+"""Fragments are tried around at most this many matches of each paragraph (the first ones)."""
+ENTRIES_PER_FRAGMENT = 2
+"""Paragraphs tried per wanted fragment: those with the most distinct terms, then the most matches."""
 _WORD_RE = re.compile(r"\S+")
 
 
@@ -61,7 +66,8 @@ class _Match:
 
 def find_matches(text: str, needles: Sequence[Needle], field: str) -> list[_Match]:
     """Every occurrence of every needle (allowed in `field`) in `text`, as spans of the original text."""
-    wanted = [(number, item.folded) for number, item in enumerate(needles) if field in item.fields and item.folded]
+    quick = "".join(fold(text).split())
+    wanted = [(n, item.folded) for n, item in enumerate(needles) if field in item.fields and item.folded in quick]
     if not wanted:
         return []
     folded, offsets = fold_with_offsets(text)
@@ -89,7 +95,7 @@ def _window(length: int, anchor: int, size: int) -> tuple[int, int]:
     return end - size, end
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Candidate:
     field: str
     entry: int
@@ -97,10 +103,7 @@ class _Candidate:
     start: int
     end: int
     matches: tuple[_Match, ...]
-
-    @property
-    def terms(self) -> set[int]:
-        return {match.term for match in self.matches}
+    terms: frozenset[int]
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
@@ -111,6 +114,31 @@ def _merge(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
         else:
             merged.append((left, right))
     return tuple(merged)
+
+
+def _promising_entries(
+    texts: Mapping[str, Sequence[str]], needles: Sequence[Needle], wanted: int
+) -> list[tuple[str, int, str]]:
+    """The `wanted` entries with the most distinct terms, then the most occurrences, plus the first entry of
+    each term those lack; found cheaply on the folded text, before any offsets are computed."""
+    ranked: list[tuple[int, int, str, int, str, frozenset[int]]] = []
+    for field, entries in texts.items():
+        for entry, text in enumerate(entries):
+            compact = "".join(fold(text).split())
+            found = frozenset(
+                n for n, item in enumerate(needles) if field in item.fields and item.folded and item.folded in compact
+            )
+            if found:
+                occurrences = sum(compact.count(needles[n].folded) for n in found)
+                ranked.append((len(found), occurrences, field, entry, text, found))
+    ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    chosen = ranked[:wanted]
+    covered = frozenset().union(*(item[5] for item in chosen))
+    for item in ranked[wanted:]:
+        if item[5] - covered:
+            chosen.append(item)
+            covered |= item[5]
+    return [(field, entry, text) for _, _, field, entry, text, _ in chosen]
 
 
 def fragments(
@@ -125,15 +153,20 @@ def fragments(
     Fragments never span two entries; later fragments prefer terms the earlier ones did not show.
     """
     candidates: list[_Candidate] = []
-    for field, entries in texts.items():
-        for entry, text in enumerate(entries):
-            matches = find_matches(text, needles, field)
-            for anchor in matches:
-                start, end = _window(len(text), anchor.start, size)
-                start = min([start, *(m.start for m in matches if m.start < start < m.end)])
-                end = max([end, *(m.end for m in matches if m.start < end < m.end)])
-                inside = tuple(m for m in matches if m.start >= start and m.end <= end)
-                candidates.append(_Candidate(field, entry, text, start, end, inside))
+    for field, entry, text in _promising_entries(texts, needles, count * ENTRIES_PER_FRAGMENT):
+        matches = find_matches(text, needles, field)
+        starts = [match.start for match in matches]
+        covered = -1
+        for anchor in matches[:MAX_ANCHORS]:
+            if anchor.start < covered:
+                continue
+            start, end = _window(len(text), anchor.start, size)
+            covered = end
+            first, last = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
+            start = min([start, *(m.start for m in matches[max(0, first - 8) : first] if m.end > start)])
+            end = max([end, *(m.end for m in matches[first:last] if m.end > end)])
+            inside = tuple(matches[bisect.bisect_left(starts, start) : last])
+            candidates.append(_Candidate(field, entry, text, start, end, inside, frozenset(m.term for m in inside)))
     chosen: list[Fragment] = []
     shown: set[int] = set()
     while candidates and len(chosen) < count:
@@ -148,11 +181,3 @@ def fragments(
             if (c.field, c.entry) != (best.field, best.entry) or c.end <= best.start or c.start >= best.end
         ]
     return chosen
-
-
-def leading(texts: Mapping[str, Sequence[str]], field: str = "body", size: int = FRAGMENT_CHARS) -> Fragment | None:
-    """The start of the first entry of `field`, unmarked (for hits whose matches are elsewhere)."""
-    for text in texts.get(field, ()):
-        if text.strip():
-            return Fragment(field, text[:size], (), False, len(text) > size)
-    return None
