@@ -1,0 +1,160 @@
+"""Segmentation: folded input, dictionaries (news, user), dotted names, entities, keywords, versioning."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.segment import DictionaryError, Segmenter, Token, parse_dictionary
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "examples" / "dw-67150547.md"
+NEWS_DICT = ROOT / "indexer" / "data" / "news_dict.txt"
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("segmenter-cache")
+
+
+@pytest.fixture(scope="module")
+def segmenter(cache_dir: Path) -> Segmenter:
+    return Segmenter(cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="module")
+def plain(cache_dir: Path) -> Segmenter:
+    """The segmenter without the news dictionary: jieba's dictionary only."""
+    return Segmenter(news_dict=False, cache_dir=cache_dir)
+
+
+def reference_text() -> str:
+    raw = REFERENCE.read_text(encoding="utf-8").split("\n")
+    title = re.sub(r"^\[(.*)\]\(.*\)$", r"\1", raw[1])
+    return html.unescape(title + "\n" + re.sub(r"<[^>]+>", "\n", "\n".join(raw[4:])))
+
+
+def news_entries() -> dict[str, str]:
+    return {entry.word: entry.tag or "" for entry in parse_dictionary(NEWS_DICT.read_bytes(), NEWS_DICT)}
+
+
+def test_tokens_are_words_of_folded_text(segmenter: Segmenter) -> None:
+    tokens = segmenter.tokens("俄羅斯外交部長拉夫羅夫，２０２０年")
+    assert all(isinstance(token, Token) for token in tokens)
+    assert segmenter.words("俄羅斯外交部長拉夫羅夫，２０２０年") == segmenter.words("俄罗斯外交部长拉夫罗夫,2020年")
+    assert "2020" in segmenter.words("２０２０年")
+
+
+def test_whitespace_and_punctuation_are_dropped(segmenter: Segmenter) -> None:
+    words = segmenter.words("“中国”，  美国！\n（日本）· …")
+    assert words == ["中国", "美国", "日本"]
+
+
+def test_traditional_and_simplified_segment_alike(segmenter: Segmenter) -> None:
+    traditional = "中華人民共和國外交部發言人汪文斌表示，隨著疫情發展，臺灣問題的計畫"
+    simplified = "中华人民共和国外交部发言人汪文斌表示，随着疫情发展，台湾问题的计划"
+    assert segmenter.words(traditional) == segmenter.words(simplified)
+
+
+def test_latin_is_lower_cased_and_kept_whole(segmenter: Segmenter) -> None:
+    assert segmenter.words("Dmitry Peskov说COVID") == ["dmitry", "peskov", "说", "covid"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t\u3000", "😀👍🏽", "\ud800", "\udfff\ufffd", "\x00", "·.·"])
+def test_tokens_of_empty_and_odd_text(segmenter: Segmenter, text: str) -> None:
+    assert segmenter.tokens(text) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.one_of(st.characters(codec=None), st.characters(categories=["Cs"]), st.sampled_from("中國·‧.拉夫"))))
+def test_tokens_never_raise(segmenter: Segmenter, text: str) -> None:
+    for token in segmenter.tokens(text):
+        assert token.word and not token.word.isspace()
+
+
+def test_news_dictionary_names_stay_whole(segmenter: Segmenter, plain: Segmenter) -> None:
+    assert "蓬佩奥" not in plain.words("国务卿蓬佩奥会见拉夫罗夫")
+    assert segmenter.tokens("国务卿蓬佩奥会见拉夫罗夫")[1] == Token("蓬佩奥", "nr")
+    names = [word for word, tag in news_entries().items() if tag in ("nr", "ns", "nt")]
+    split_before = [name for name in names if len(plain.words(name)) > 1]
+    assert len(split_before) > 100
+    split_after = [name for name in split_before if name not in segmenter.words(f"据报道，{name}周三表示")]
+    assert split_after == []
+
+
+def test_dotted_names_stay_whole_in_any_dot_variant(segmenter: Segmenter, plain: Segmenter) -> None:
+    dotted = [word for word in news_entries() if "·" in word]
+    assert dotted
+    name = dotted[0]
+    assert name not in plain.words(name)
+    for dot in ("·", "‧", "•", "・", "．"):
+        assert name in segmenter.words("美国的" + name.replace("·", dot) + "说"), dot
+
+
+def test_entities_and_keywords_of_reference_article(segmenter: Segmenter) -> None:
+    tokens = segmenter.tokens(reference_text())
+    entities = segmenter.entities(tokens)
+    assert {"拉夫罗夫", "金正恩", "普京"} <= set(entities.persons)
+    assert {"朝鲜", "俄罗斯"} <= set(entities.places)
+    assert entities.persons[0] == "拉夫罗夫"
+    assert not {"莫斯科", "乌克兰", "塔斯社", "白宫"} & set(entities.persons)
+    keywords = segmenter.keywords(tokens, k=5)
+    assert len(keywords) == 5
+    assert {"拉夫罗夫", "朝鲜"} <= set(keywords)
+    assert segmenter.keywords([]) == ()
+
+
+def test_user_dictionary_adds_words_in_any_script(tmp_path: Path, cache_dir: Path, plain: Segmenter) -> None:
+    word = "蓝鲸计算所"
+    assert plain.words(f"他在{word}工作") != ["他", "在", word, "工作"]
+    user_dict = tmp_path / "user.txt"
+    user_dict.write_text(f"{word} 1 nt\n", encoding="utf-8")
+    segmenter = Segmenter(user_dict, cache_dir=cache_dir)
+    assert segmenter.words(f"他在{word}工作") == ["他", "在", word, "工作"]
+    assert segmenter.words("他在藍鯨計算所工作") == ["他", "在", word, "工作"]
+    assert segmenter.entities(segmenter.tokens(f"{word}和{word}")).orgs == (word,)
+
+
+def test_version_follows_the_user_dictionary(tmp_path: Path, cache_dir: Path, segmenter: Segmenter) -> None:
+    user_dict = tmp_path / "user.txt"
+    user_dict.write_text("蓝鲸计算所 nt\n", encoding="utf-8")
+    first = Segmenter(user_dict, cache_dir=cache_dir).version
+    assert Segmenter(user_dict, cache_dir=cache_dir).version == first
+    assert first != segmenter.version
+    user_dict.write_text("蓝鲸计算所 nt\n白鹭研究院 nt\n", encoding="utf-8")
+    assert Segmenter(user_dict, cache_dir=cache_dir).version != first
+    assert Segmenter(hmm=True, cache_dir=cache_dir).version != segmenter.version
+
+
+def test_restarts_from_the_cache(cache_dir: Path, segmenter: Segmenter) -> None:
+    assert (cache_dir / f"dict-{segmenter.version}.marshal").is_file()
+    again = Segmenter(cache_dir=cache_dir)
+    text = reference_text()
+    assert again.tokens(text) == segmenter.tokens(text)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"\xff\xfe\x00bad", "not UTF-8"),
+        ("好词 12 nr extra\n".encode(), ":1: expected 'word [frequency] [tag]'"),
+        ("好词\nCOVID-19 5 nz\n".encode(), ":2: 'COVID-19' can never match"),
+    ],
+)
+def test_bad_user_dictionary_names_file_and_problem(tmp_path: Path, content: bytes, problem: str) -> None:
+    user_dict = tmp_path / "bad.txt"
+    user_dict.write_bytes(content)
+    with pytest.raises(DictionaryError) as error:
+        Segmenter(user_dict, cache_dir=tmp_path)
+    assert str(user_dict) in str(error.value)
+    assert problem in str(error.value)
+
+
+def test_missing_user_dictionary_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        Segmenter(tmp_path / "missing.txt", cache_dir=tmp_path)
