@@ -16,6 +16,8 @@ from urllib.parse import unquote
 
 import pytest
 from elasticsearch import Elasticsearch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer import lifecycle
 from indexer.client import explain
@@ -281,3 +283,14 @@ def test_version_warning_when_the_index_was_built_with_other_dictionaries(
     warning = Searcher(es_settings, index=alias).version_warning()
     assert warning and "0ld-dictionary" in warning and f"indexer reindex --index {alias}" in warning
     assert Searcher(es_settings, index=f"missing-{uuid.uuid4().hex[:6]}").version_warning() is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(st.sampled_from(list('中國台湾ab1-: "ＡＢ\u200b.*?~()/\\[]{}OR')), max_size=24))
+def test_every_parsed_query_is_valid_for_elasticsearch(searcher: Searcher, text: str) -> None:
+    try:
+        query = searcher.parse(text)
+    except QueryError:
+        return
+    answer = searcher.es.indices.validate_query(index=searcher.index, query=searcher.dsl(query), explain=True)
+    assert answer["valid"], answer
