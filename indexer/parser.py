@@ -265,9 +265,13 @@ def _header_time(header: str, warnings: list[str]) -> datetime | None:
     if not _EPOCH_MS.fullmatch(value):
         warnings.append(f"header time {value[:40]!r} is not epoch milliseconds")
         return None
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(value))
-    if not _EARLIEST <= moment < _LATEST:
-        warnings.append(f"header time {value} ({moment:%Y-%m-%d}) is outside 1990-2099")
+    try:
+        moment: datetime | None = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(value))
+    except OverflowError:  # after the year 9999
+        moment = None
+    if moment is None or not _EARLIEST <= moment < _LATEST:
+        shown = f" ({moment:%Y-%m-%d})" if moment else ""
+        warnings.append(f"header time {value}{shown} is outside 1990-2099")
         return None
     return moment
 

@@ -71,6 +71,7 @@ TAG_SOUP = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(st.binary(max_size=3000), st.builds(bytes.__add__, HEADER, TAG_SOUP)))
 @example(b"")
+@example(b"<!--253402300800000-->\n[](http://w)")  # after the year 9999: was an OverflowError
 @example(b"<!--1600000000000-->\n[t](https://www.dw.com/zh/a-1)\n------\n\n" + b"<p>" * 5000)
 def test_the_parser_answers_any_bytes_with_an_article_or_a_parse_error(data: bytes) -> None:
     _parses_or_rejects(data)
