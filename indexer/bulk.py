@@ -53,10 +53,9 @@ BLOCK_HINTS = {
 """What to do about each kind of index block, by a phrase of the server's reason."""
 
 
-def _blocked(error: dict[str, Any]) -> IndexBlocked:
+def _blocked(error: dict[str, Any], index: str) -> IndexBlocked:
     reason = _reason(error)
     hint = next((hint for key, hint in BLOCK_HINTS.items() if key in reason), "lift the index block")
-    index = error.get("index", "<index>")
     return IndexBlocked(
         f"the index refuses writes ({reason}); {hint.format(index=index)}, then run again: indexed files are skipped"
     )
@@ -171,13 +170,13 @@ class BulkSender:
         for round_ in range(self._item_retries + 1):
             answer = self._post(pending)
             throttled = []
-            blocked: dict[str, Any] | None = None
+            blocked: tuple[dict[str, Any], str] | None = None
             for doc, item in zip(pending, answer["items"], strict=True):
                 result = next(iter(item.values()))
                 status = result.get("status", 500)
                 error = result.get("error")
                 if isinstance(error, dict) and error.get("type") == "cluster_block_exception":
-                    blocked = error
+                    blocked = error, result.get("_index", "<index>")
                 elif status == 429 and round_ < self._item_retries:
                     throttled.append(doc)
                 elif error:
@@ -185,7 +184,7 @@ class BulkSender:
                 else:
                     self._on_result(doc.key, None, status)
             if blocked:
-                raise _blocked(blocked)
+                raise _blocked(*blocked)
             if not throttled:
                 return
             self.retried_items += len(throttled)

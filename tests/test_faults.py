@@ -197,6 +197,7 @@ def test_a_write_block_aborts_the_run_with_one_message_and_counts_nothing_unwrit
     finally:
         es.indices.put_settings(index=index, settings={block: None})
     assert "the index refuses writes" in line and "cluster_block_exception" in line
+    assert f"PUT /{index}/_settings" in line
     assert not summary["complete"] and summary["aborted"]
     assert summary["indexed"] == 0 and summary["documents_in_index"] == before
     resumed = json.loads(run_cli(*_index_args(alias, first, later), env=env).stdout)
