@@ -84,7 +84,7 @@ def test_server_killed_three_times_during_index_loses_and_duplicates_nothing(
                 if resolve_alias(es, alias):
                     written = _indexed_total(es, alias) - baseline
                 time.sleep(0.05)
-            assert run.poll() is None, f"round {round_ + 1}: the run ended before the kill point {target}"
+            assert run.poll() is None, f"round {round_ + 1} ended before the kill point {target}: {err.read_text()}"
             pid = node.status(spec).nodes[0].pid
             assert pid
             os.kill(pid, signal.SIGKILL)
