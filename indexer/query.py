@@ -129,7 +129,7 @@ class _Token:
 
 
 def _error(query: str, position: int, message: str) -> QueryError:
-    """A QueryError quoting the query with a caret under `position` (1-based column in the message)."""
+    """A QueryError quoting the query with ⟨here⟩ at `position` (a 1-based column in the message)."""
     return QueryError(f"{message} (at column {position + 1}: {query[:position]}⟨here⟩{query[position:]})")
 
 
@@ -235,12 +235,17 @@ def _inline_date(value: str, timezone: str) -> DateRange:
     return date_range(start or None, end or None, timezone, what)
 
 
+def _keyword_value(value: str) -> str:
+    """A keyword value folded as the index side stores entities, outlets and keywords."""
+    return " ".join(fold(value).split())
+
+
 def _term(token: _Token, query: str, timezone: str) -> Term:
     value = token.value
     if token.field == "date":
         return _inline_date(value, timezone)
     if token.field in KEYWORD_FIELDS:
-        folded = " ".join(fold(value).split())
+        folded = _keyword_value(value)
         if not folded:
             raise _error(query, token.position, f"'{token.field}:' needs a value")
         return Keyword(KEYWORD_FIELDS[token.field], folded)
@@ -290,7 +295,9 @@ def parse(
             groups.append([term])
         joining = False
     if outlets:
-        groups.append([Keyword("outlet", name.strip().lower()) for name in outlets])
+        if not all(map(_keyword_value, outlets)):
+            raise QueryError("--outlet needs an outlet name, e.g. --outlet dw")
+        groups.append([Keyword("outlet", _keyword_value(name)) for name in outlets])
     if date_from or date_to:
         groups.append([date_range(date_from, date_to, timezone)])
     if not groups and not allow_empty:

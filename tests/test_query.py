@@ -237,3 +237,9 @@ def test_any_input_is_a_safe_query_or_a_query_error(segmenter: Segmenter, text: 
                 assert set(term.fields) <= set(TEXT_FIELDS)
             elif isinstance(term, Keyword):
                 assert term.field in KEYWORD_FIELDS.values()
+
+
+def test_outlet_option_is_folded_and_must_not_be_empty() -> None:
+    assert parse("a", outlets=["ＤＷ "]).groups[1] == (Keyword("outlet", "dw"),)
+    with pytest.raises(QueryError, match="--outlet needs"):
+        parse("a", outlets=[" "])
