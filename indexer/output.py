@@ -63,7 +63,8 @@ def write_csv(hits: Iterable[Hit], out: IO[str]) -> None:
     writer.writerow(HIT_COLUMNS)
     for hit in hits:
         fragments = " | ".join(f.marked("", "", escape=False) for f in hit.fragments)
-        writer.writerow([hit.id, hit.published_at or "", hit.outlet, hit.title, hit.url, hit.score or "", fragments])
+        score = "" if hit.score is None else hit.score
+        writer.writerow([hit.id, hit.published_at or "", hit.outlet, hit.title, hit.url, score, fragments])
 
 
 def marked_text(fragment: Fragment, style: str = MATCH_STYLE) -> Text:
