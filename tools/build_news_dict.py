@@ -69,6 +69,8 @@ _ORG_SUFFIXES = (
     "署",
     "社",
 )
+_NOT_NAME_ENDINGS = ("委", "办", "会", "院", "厅", "府", "军", "号", "家", "路")
+"""Last characters of HMM guesses that are institutions or things rather than persons (``卫健委``)."""
 _PLACE_SUFFIXES = ("省", "市", "县", "州", "岛", "区", "镇", "村", "湾", "港")
 _PINYIN_SYLLABLE = (
     r"(?:[bpmfdtnlgkhjqxzcsryw]|zh|ch|sh)?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|van|ai|ei|ao|ou|"
@@ -185,6 +187,8 @@ def hmm_person_names(token_lists: Sequence[Sequence[Token]], base: Segmenter) ->
     for tokens in token_lists:
         for index, token in enumerate(tokens):
             if token.flag != "nr" or not 2 <= len(token.word) <= 4 or base.known(token.word):
+                continue
+            if token.word.endswith(_ORG_SUFFIXES + _PLACE_SUFFIXES + _NOT_NAME_ENDINGS):
                 continue
             before = tokens[index - 1].word if index else ""
             after = tokens[index + 1].word if index + 1 < len(tokens) else ""
