@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
+import rich.progress
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from indexer import kibana, node
+from indexer import kibana, node, output
 from indexer.client import connect, explain, redact_url, server_info
 from indexer.config import Settings, load_settings
 from indexer.errors import IndexerError
+from indexer.ingest import IngestOptions, Progress, Summary, ingest
+from indexer.lifecycle import index_stats
+from indexer.mapping import load_template
+from indexer.reindex import reindex
+from indexer.search import Interval, Searcher, Sort, TermField
+from indexer.segment import get_segmenter
+from indexer.walk import Partition
 
 app = typer.Typer(
     help="Index and search archives of Chinese-language news articles with Elasticsearch.",
@@ -47,18 +59,18 @@ state = State()
 @app.callback()
 def main_options(
     es_url: Annotated[
-        list[str] | None, typer.Option("--es-url", help="Elasticsearch URL; repeat for several hosts [env: ES_URL]")
+        list[str] | None, typer.Option("--es-url", help="Elasticsearch URL; repeat for several hosts (env: ES_URL)")
     ] = None,
-    api_key: Annotated[str | None, typer.Option(help="API key [env: ES_API_KEY]", show_default=False)] = None,
-    username: Annotated[str | None, typer.Option(help="user for basic auth [env: ES_USERNAME]")] = None,
-    password: Annotated[str | None, typer.Option(help="password (prefer the env var) [env: ES_PASSWORD]")] = None,
-    ca_certs: Annotated[Path | None, typer.Option(help="CA certificate file [env: ES_CA_CERTS]")] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key (env: ES_API_KEY)", show_default=False)] = None,
+    username: Annotated[str | None, typer.Option(help="user for basic auth (env: ES_USERNAME)")] = None,
+    password: Annotated[str | None, typer.Option(help="password (prefer the env var) (env: ES_PASSWORD)")] = None,
+    ca_certs: Annotated[Path | None, typer.Option(help="CA certificate file (env: ES_CA_CERTS)")] = None,
     ca_fingerprint: Annotated[
-        str | None, typer.Option(help="SHA-256 fingerprint of the CA [env: ES_CA_FINGERPRINT]")
+        str | None, typer.Option(help="SHA-256 fingerprint of the CA (env: ES_CA_FINGERPRINT)")
     ] = None,
-    timeout: Annotated[float | None, typer.Option(help="request timeout in seconds [env: ES_TIMEOUT]")] = None,
+    timeout: Annotated[float | None, typer.Option(help="request timeout in seconds (env: ES_TIMEOUT)")] = None,
     config: Annotated[
-        Path | None, typer.Option(help="config file [env: INDEXER_CONFIG; default ~/.config/news-indexer/config.toml]")
+        Path | None, typer.Option(help="config file (env: INDEXER_CONFIG; default ~/.config/news-indexer/config.toml)")
     ] = None,
     debug: Annotated[bool, typer.Option(help="show tracebacks")] = False,
 ) -> None:
@@ -87,15 +99,15 @@ def _node_spec(
     )
 
 
-PortOpt = Annotated[int | None, typer.Option(help="HTTP port of the first node [env: INDEXER_NODE_PORT; 9200]")]
-CacheOpt = Annotated[Path | None, typer.Option(help="download and data dir [env: INDEXER_CACHE_DIR]")]
+PortOpt = Annotated[int | None, typer.Option(help="HTTP port of the first node (env: INDEXER_NODE_PORT; 9200)")]
+CacheOpt = Annotated[Path | None, typer.Option(help="download and data dir (env: INDEXER_CACHE_DIR)")]
 NodeOpt = Annotated[int | None, typer.Option("--node", help="only this node (0, 1, ...) of a multi-node cluster")]
 
 
 @node_app.command("start")
 def node_start(
     port: PortOpt = None,
-    heap: Annotated[str | None, typer.Option(help="JVM heap per node, e.g. 512m [env: INDEXER_NODE_HEAP; 1g]")] = None,
+    heap: Annotated[str | None, typer.Option(help="JVM heap per node, e.g. 512m (env: INDEXER_NODE_HEAP; 1g)")] = None,
     nodes: Annotated[int | None, typer.Option(min=1, max=9, help="number of nodes in the local cluster")] = None,
     cache_dir: CacheOpt = None,
     only: NodeOpt = None,
@@ -196,9 +208,388 @@ def doctor() -> None:
     )
 
 
-KibanaUrlOpt = Annotated[str | None, typer.Option(help="Kibana URL [env: KIBANA_URL; default http://127.0.0.1:5601]")]
+class RichProgress(Progress):
+    """A progress bar with files/s and documents/s for ingest runs."""
+
+    def __init__(self, label: str) -> None:
+        self._bar = rich.progress.Progress(
+            rich.progress.TextColumn("{task.description}"),
+            rich.progress.BarColumn(),
+            rich.progress.MofNCompleteColumn(),
+            rich.progress.TextColumn("{task.fields[rates]}"),
+            rich.progress.TimeElapsedColumn(),
+            rich.progress.TimeRemainingColumn(),
+            console=err_console,
+            transient=False,
+        )
+        self._label = label
+        self._task: rich.progress.TaskID | None = None
+        self._counts = {"indexed": 0, "unchanged": 0, "rejected": 0}
+        self._started = time.monotonic()
+
+    def start(self, total: int | None) -> None:
+        if self._task is None:
+            self._bar.start()
+        else:
+            self._bar.remove_task(self._task)
+        self._counts = dict.fromkeys(self._counts, 0)
+        self._started = time.monotonic()
+        self._task = self._bar.add_task(self._label, total=total, rates="")
+
+    def advance(self, status: str) -> None:
+        self._counts[status] += 1
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        done = sum(self._counts.values())
+        rates = (
+            f"{done / elapsed:,.0f} files/s · {self._counts['indexed'] / elapsed:,.0f} docs/s · "
+            f"{self._counts['unchanged']:,} unchanged · {self._counts['rejected']:,} rejected"
+        )
+        assert self._task is not None
+        self._bar.update(self._task, advance=1, rates=rates)
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
+def _summary_table(title: str, summary: Summary) -> Table:
+    table = Table(title=title, show_header=False)
+    rate = summary.indexed / summary.elapsed if summary.elapsed else 0.0
+    rows = [
+        ("files seen", f"{summary.seen:,}"),
+        ("indexed", f"{summary.indexed:,}"),
+        ("unchanged (skipped)", f"{summary.unchanged:,}"),
+        ("rejected", f"{summary.rejected:,}" + (f"  {_reasons(summary)}" if summary.reasons else "")),
+        ("indexed with warnings", f"{summary.warned:,}"),
+        ("accounted for", "yes" if summary.complete else f"NO: {summary.aborted or 'incomplete'}"),
+        ("time", f"{summary.elapsed:,.1f} s ({rate:,.0f} documents/s)"),
+    ]
+    if summary.skipped_paths:
+        rows.append(("folders/entries skipped", f"{summary.skipped_paths:,} (see report)"))
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def _reasons(summary: Summary) -> str:
+    return ", ".join(f"{reason}: {count:,}" for reason, count in sorted(summary.reasons.items()))
+
+
+def _ingest_options(
+    workers: int | None, partition: str | None, shards: int | None, replicas: int | None, max_mb: float
+) -> IngestOptions:
+    return IngestOptions(
+        workers=workers or os.cpu_count() or 1,
+        partition=Partition.parse(partition) if partition else None,
+        shards=shards,
+        replicas=replicas,
+        max_bytes=int(max_mb * 1024 * 1024),
+    )
+
+
+IndexOpt = Annotated[str | None, typer.Option("--index", help="index alias (env: INDEXER_INDEX; default news)")]
+WorkersOpt = Annotated[int | None, typer.Option(min=1, help="parser/segmenter processes [default: all cores]")]
+ShardsOpt = Annotated[int | None, typer.Option(min=1, help="primary shards when a new index is created")]
+ReplicasOpt = Annotated[int | None, typer.Option(min=0, help="replicas when a new index is created")]
+MaxSizeOpt = Annotated[float, typer.Option("--max-file-mb", help="reject article files larger than this")]
+
+
+@app.command("index")
+def index_command(
+    paths: Annotated[list[Path], typer.Argument(help="article files and folders (walked for *.md)")],
+    index: IndexOpt = None,
+    workers: WorkersOpt = None,
+    partition: Annotated[
+        str | None, typer.Option(help="K/N: take a stable 1/N share of the files (one machine of N)")
+    ] = None,
+    shards: ShardsOpt = None,
+    replicas: ReplicasOpt = None,
+    max_file_mb: MaxSizeOpt = 20.0,
+    allow_rejected: Annotated[bool, typer.Option(help="exit 0 even when files were rejected")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    retry_for: Annotated[
+        float, typer.Option(min=0, help="seconds to retry a failing bulk request (with backoff) before giving up")
+    ] = 120.0,
+    bulk_timeout: Annotated[float, typer.Option(min=0.1, help="seconds one bulk request may take")] = 120.0,
+) -> None:
+    """Parse, segment and index article files. Re-runs skip unchanged files, so an interrupted run resumes.
+
+    Every file ends as indexed, unchanged or rejected; rejected files and warnings are listed in a JSONL report.
+    Exit status 1 when anything was rejected (unless --allow-rejected) or the run did not finish.
+    """
+    settings = state.settings.with_overrides(index=index)
+    options = dataclasses.replace(
+        _ingest_options(workers, partition, shards, replicas, max_file_mb),
+        retry_seconds=retry_for,
+        bulk_timeout=bulk_timeout,
+    )
+    progress = RichProgress("indexing")
+    try:
+        summary = ingest(
+            settings, paths, options, progress=progress, on_start=lambda name: err_console.print(f"index: {name}")
+        )
+    finally:
+        progress.stop()
+    documents = connect(settings).count(index=settings.index)["count"]
+    if json_output:
+        typer.echo(json.dumps({**_summary_dict(summary), "documents_in_index": documents}))
+    else:
+        console.print(_summary_table(f"Indexed into {settings.index} ({summary.index})", summary))
+        console.print(f"articles in {settings.index}: {documents:,}")
+        if summary.report:
+            console.print(f"report of rejected files and warnings: {summary.report}")
+    if summary.aborted:
+        err_console.print(f"[bold red]error:[/] {escape(summary.aborted)}", highlight=False, soft_wrap=True)
+    if summary.aborted or (summary.rejected and not allow_rejected):
+        raise typer.Exit(1)
+
+
+def _summary_dict(summary: Summary) -> dict[str, object]:
+    data = dataclasses.asdict(summary)
+    data["report"] = str(summary.report) if summary.report else None
+    data["complete"] = summary.complete
+    return data
+
+
+@app.command("reindex")
+def reindex_command(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="source files/folders; without them, rebuild from the current index")
+    ] = None,
+    index: IndexOpt = None,
+    delete_old: Annotated[bool, typer.Option(help="delete the previous index after the swap")] = False,
+    workers: WorkersOpt = None,
+    shards: ShardsOpt = None,
+    replicas: ReplicasOpt = None,
+    max_file_mb: MaxSizeOpt = 20.0,
+) -> None:
+    """Rebuild the index (new mapping or dictionary) into a new generation, then swap the alias atomically.
+
+    Articles come from the given files, and from the current index for any the files don't provide, so nothing is
+    lost when files are gone. Searches through the alias keep working throughout.
+    """
+    settings = state.settings.with_overrides(index=index)
+    options = _ingest_options(workers, None, shards, replicas, max_file_mb)
+    progress = RichProgress("rebuilding")
+    try:
+        result = reindex(settings, paths or [], delete_old=delete_old, options=options, progress=progress)
+    finally:
+        progress.stop()
+    for label, summary in (("from files", result.from_files), ("from the old index", result.from_index)):
+        if summary:
+            console.print(_summary_table(f"Rebuilt {label}", summary))
+    console.print(
+        f"{result.alias} now points to {result.new} ({result.documents:,} articles; "
+        f"previously {result.old or 'nothing'} with {result.old_documents:,})"
+        + ("; old index deleted" if result.deleted_old else "")
+    )
+
+
+@app.command("stats")
+def stats_command(
+    index: IndexOpt = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """Document count, size, mapping and dictionary versions of the index behind the alias."""
+    settings = state.settings.with_overrides(index=index)
+    stats = index_stats(connect(settings), settings.index)
+    current = get_segmenter(settings.user_dict).version
+    meta = stats.meta
+    rows = {
+        "alias": stats.alias,
+        "index": stats.index,
+        "articles": stats.documents,
+        "size": f"{stats.size_bytes / 1e6:,.1f} MB",
+        "mapping version": f"{meta.mapping_version if meta else '?'} (this indexer: {load_template().version})",
+        "dictionary version": f"{meta.dict_version if meta else '?'} (this indexer: {current})",
+        "created": meta.created_at if meta else "?",
+        "shards / replicas": f"{stats.settings.get('index.number_of_shards')} / "
+        f"{stats.settings.get('index.number_of_replicas')}",
+        "older generations": ", ".join(stats.other_generations) or "-",
+    }
+    if json_output:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table(show_header=False, title=f"Index {stats.alias}")
+    for key, value in rows.items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+    if meta and (meta.dict_version != current or meta.mapping_version != load_template().version):
+        console.print("[yellow]this index was built with other versions: run `indexer reindex` to rebuild it[/]")
+
+
+SEARCH_HELP = (
+    "Search articles: prints a table, or --json / --jsonl / --csv; --count prints just the number.\n\n"
+    "[bold]What a term matches:[/] an article whose title, body, subheadings, image captions or gallery text "
+    "contain it, as grep would find it, except that width (ＡＢＣ = ABC), case, Traditional vs Simplified script "
+    "(臺灣 = 台湾) and whitespace don't matter. A term inside a longer word matches too (农业 finds "
+    "中国农业发展银行); articles where it is a whole word rank higher, in the title highest.\n\n"
+    "[bold]Query language:[/]\n"
+    "  拉夫罗夫 金正恩            both terms (terms are ANDed)\n"
+    "  朝鲜 OR 北韩 核武器         (朝鲜 or 北韩) and 核武器: OR binds tighter than AND\n"
+    "  疫情 -武汉                  疫情 but not 武汉\n"
+    '  "B-52 轰炸机"               one exact phrase\n'
+    "  title:普京 body:… caption:…  only in the title / body and subheadings / captions and galleries\n"
+    "  outlet:dw person:习近平 place:… org:… keyword:…  exact values, as `indexer terms` lists them\n"
+    "  date:2020-10..2020-12 date:2020 date:2020-07-01..  publish dates (YYYY, YYYY-MM or YYYY-MM-DD, "
+    "ends included, configured time zone); --from/--to do the same\n\n"
+    "Only a known field name before a colon is field syntax: 12:30, B-52: or https://… are searched as text, and "
+    "an unknown name: is an error (quote it to search it). Parentheses don't group; quote text that holds ( ) or "
+    "starts with -."
+)
+
+QueryArg = Annotated[list[str], typer.Argument(help="the query (see above); several words are joined by spaces")]
+CountQueryArg = Annotated[
+    list[str] | None, typer.Argument(help="the query, as for `indexer search`; none: every article")
+]
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="published on or after this day/month/year (YYYY[-MM[-DD]])")
+]
+ToOpt = Annotated[str | None, typer.Option("--to", help="published on or before this day/month/year (YYYY[-MM[-DD]])")]
+OutletsOpt = Annotated[list[str] | None, typer.Option("--outlet", help="only this outlet; repeat for several")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="print CSV")]
+QUERY_CONTEXT = {"ignore_unknown_options": True}
+"""A query may start with an excluded term (-广告 …): not an option."""
+
+
+def _searcher(index: str | None) -> Searcher:
+    searcher = Searcher(state.settings.with_overrides(index=index))
+    warning = searcher.version_warning()
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    return searcher
+
+
+def _one_format(**flags: bool) -> str:
+    chosen = [name for name, given in flags.items() if given]
+    if len(chosen) > 1:
+        raise typer.BadParameter(f"choose one of {', '.join('--' + name for name in chosen)}")
+    return chosen[0] if chosen else "table"
+
+
+def _to_stdout(write: Callable[[IO[str]], object]) -> None:
+    """Write to stdout; a reader that goes away (`| head`) ends the command quietly."""
+    try:
+        write(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+@app.command("search", help=SEARCH_HELP, context_settings=QUERY_CONTEXT)
+def search_command(
+    query: QueryArg,
+    index: IndexOpt = None,
+    sort: Annotated[Sort, typer.Option(help="relevance (whole words, title first), newest or oldest")] = "relevance",
+    limit: Annotated[int, typer.Option(min=0, help="hits per page")] = 10,
+    offset: Annotated[int, typer.Option(min=0, help="skip this many hits (offset + limit ≤ 10,000)")] = 0,
+    all_hits: Annotated[
+        bool, typer.Option("--all", help="every hit, streamed (JSON Lines unless --json/--csv); no --limit/--offset")
+    ] = False,
+    outlet: OutletsOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    count: Annotated[bool, typer.Option("--count", help="print only the number of matching articles")] = False,
+    json_output: JsonOpt = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="print one JSON object per hit and line")] = False,
+    csv_output: CsvOpt = False,
+) -> None:
+    searcher = _searcher(index)
+    parsed = searcher.parse(" ".join(query), outlet or (), date_from, date_to)
+    fmt = _one_format(json=json_output, jsonl=jsonl, csv=csv_output)
+    if count:
+        typer.echo(searcher.count(parsed))
+        return
+    if all_hits:
+        with searcher.stream(parsed, sort) as stream:
+            writers: dict[str, Callable[[IO[str]], object]] = {
+                "json": lambda out: output.write_json(stream.total, stream, out),
+                "csv": lambda out: output.write_csv(stream, out),
+            }
+            _to_stdout(writers.get(fmt, lambda out: output.write_jsonl(stream, out)))
+        return
+    page = searcher.search(parsed, sort, limit, offset)
+    if fmt == "table":
+        console.print(output.hits_table(page, searcher.settings.timezone, offset))
+    else:
+        writers = {
+            "json": lambda out: output.write_json(page.total, page.hits, out),
+            "jsonl": lambda out: output.write_jsonl(page.hits, out),
+            "csv": lambda out: output.write_csv(page.hits, out),
+        }
+        _to_stdout(writers[fmt])
+
+
+@app.command("histogram", context_settings=QUERY_CONTEXT)
+def histogram_command(
+    query: CountQueryArg = None,
+    interval: Annotated[Interval, typer.Option(help="period of each bar")] = "month",
+    index: IndexOpt = None,
+    outlet: OutletsOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    json_output: JsonOpt = False,
+    csv_output: CsvOpt = False,
+) -> None:
+    """Matching articles per day, week (from Monday), month or year, with a bar chart; empty periods included.
+
+    Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC).
+    """
+    searcher = _searcher(index)
+    parsed = searcher.parse(" ".join(query or ()), outlet or (), date_from, date_to, allow_empty=True)
+    histogram = searcher.histogram(parsed, interval)
+    fmt = _one_format(json=json_output, csv=csv_output)
+    if fmt == "json":
+        typer.echo(output.histogram_json(histogram))
+    elif fmt == "csv":
+        _to_stdout(lambda out: output.write_histogram_csv(histogram, out))
+    else:
+        console.print(output.histogram_table(histogram))
+
+
+@app.command("terms", context_settings=QUERY_CONTEXT)
+def terms_command(
+    query: CountQueryArg = None,
+    field_name: Annotated[TermField, typer.Option("--field", help="what to count")] = "person",
+    limit: Annotated[int, typer.Option(min=1, help="how many values")] = 20,
+    index: IndexOpt = None,
+    outlet: OutletsOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    json_output: JsonOpt = False,
+    csv_output: CsvOpt = False,
+) -> None:
+    """The most frequent persons, places, organisations, outlets or keywords among the matching articles."""
+    searcher = _searcher(index)
+    parsed = searcher.parse(" ".join(query or ()), outlet or (), date_from, date_to, allow_empty=True)
+    counts = searcher.terms(parsed, field_name, limit)
+    fmt = _one_format(json=json_output, csv=csv_output)
+    if fmt == "json":
+        typer.echo(output.terms_json(counts))
+    elif fmt == "csv":
+        _to_stdout(lambda out: output.write_terms_csv(counts, out))
+    else:
+        console.print(output.terms_table(counts))
+
+
+@app.command("show")
+def show_command(
+    ref: Annotated[str, typer.Argument(help="outlet:id as search prints it, the outlet's article id, or the URL")],
+    index: IndexOpt = None,
+    json_output: Annotated[bool, typer.Option("--json", help="print the stored document as JSON")] = False,
+) -> None:
+    """One article as stored: metadata, entities, keywords, text, captions and links."""
+    searcher = _searcher(index)
+    article = searcher.show(ref)
+    if json_output:
+        typer.echo(output.article_json(article))
+    else:
+        console.print(output.article_view(article, searcher.settings.timezone))
+
+
+KibanaUrlOpt = Annotated[str | None, typer.Option(help="Kibana URL (env: KIBANA_URL; default http://127.0.0.1:5601)")]
 KibanaUserOpt = Annotated[
-    str | None, typer.Option(help="Kibana user [env: KIBANA_USERNAME; default: the Elasticsearch credentials]")
+    str | None, typer.Option(help="Kibana user (env: KIBANA_USERNAME; default: the Elasticsearch credentials)")
 ]
 KibanaPasswordOpt = Annotated[str | None, typer.Option(help="Kibana password (prefer the env var KIBANA_PASSWORD)")]
 KibanaVerifyOpt = Annotated[
@@ -220,7 +611,7 @@ def kibana_setup(
     kibana_username: KibanaUserOpt = None,
     kibana_password: KibanaPasswordOpt = None,
     kibana_verify: KibanaVerifyOpt = None,
-    index: Annotated[str | None, typer.Option(help="alias the data view points at [env: INDEXER_INDEX; news]")] = None,
+    index: Annotated[str | None, typer.Option(help="alias the data view points at (env: INDEXER_INDEX; news)")] = None,
     file: ObjectsFileOpt = kibana.OBJECTS_FILE,
 ) -> None:
     """Import the data view (on the index alias), saved search and "News archive" dashboard, overwriting them."""
