@@ -158,3 +158,17 @@ def test_bad_user_dictionary_names_file_and_problem(tmp_path: Path, content: byt
 def test_missing_user_dictionary_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         Segmenter(tmp_path / "missing.txt", cache_dir=tmp_path)
+
+
+def test_news_dictionary_evidence_rules(plain: Segmenter) -> None:
+    from tools.build_news_dict import NameFinder, latin_tag, pinyin_syllables
+
+    assert pinyin_syllables("Wang Wenbin") == 3
+    assert pinyin_syllables("Zhao Lijian") == 3
+    assert pinyin_syllables("Dmitry Peskov") is None
+    assert latin_tag("佩斯科夫", "Dmitry Peskov") == "nr"
+    assert latin_tag("推特", "Twitter") == "nz"
+    assert latin_tag("罗伯特·科赫研究所", "Robert Koch Institute") == "nr"
+    finder = NameFinder(plain, {"发言人": 5000, "总统": 50000, "表示": 30000})
+    assert finder.trailing("俄罗斯总统发言人佩斯科夫") == "佩斯科夫"
+    assert finder.leading("拜登表示") == "拜登"

@@ -244,7 +244,7 @@ def context_tags(
             continue
         person, place = contexts[word]["person"] / count, contexts[word]["place"] / count
         title = titled[word] / count
-        if flag in PERSON_FLAGS and place >= 0.05 and place > 3 * title:
+        if flag in PERSON_FLAGS and place >= 0.03 and place > 3 * title:
             changes[word] = "ns"
         elif (
             flag in PERSON_FLAGS
