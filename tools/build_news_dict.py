@@ -197,6 +197,79 @@ def hmm_person_names(token_lists: Sequence[Sequence[Token]], base: Segmenter) ->
     return found
 
 
+SURNAMES = frozenset(
+    fold(c)
+    for c in "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤柯"
+    "赖洪游翁连庄简詹温童施倪颜欧涂岳卓吕褚卫蒋沈尤许何吕施张孔曹严华金魏陶姜谢邹喻柏水窦章云苏潘葛奚范彭郎鲁韦"
+    "昌马苗凤花方俞任袁柳鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐于时傅皮卞齐康伍余元卜顾孟平黄穆萧尹姚邵湛汪祁"
+    "毛禹狄米贝明臧计伏成戴谈宋茅庞熊纪舒屈项祝董梁杜阮蓝闵席季麻强贾路娄危江童颜郭梅盛林刁钟徐邱骆高夏蔡田樊胡"
+    "凌霍虞万支柯管卢莫房裘缪干解应宗丁宣邓郁单杭洪包诸左石崔吉龚程嵇邢滑裴陆荣翁荀羊甄曲家封储靳段富巫乌焦巴弓"
+    "牧隗山谷车侯宓蓬全郗班仰秋仲伊宫宁仇栾暴甘厉戎祖武符刘景詹束龙叶幸司韶郜黎蓟薄印宿白怀蒲邰从鄂索咸籍赖卓蔺"
+    "屠蒙池乔阴胥能苍双闻莘党翟谭贡劳逄姬申扶堵冉宰郦雍却璩桑桂濮牛寿通边扈燕冀郏浦尚农温别庄晏柴瞿阎充慕连茹习"
+    "宦艾鱼容向古易慎戈廖庾终暨居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾"
+    "毋沙乜养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公"
+)
+"""Common Chinese family names (folded), for names jieba splits into known words."""
+
+
+def split_person_names(token_lists: Sequence[Sequence[Token]], base: Segmenter) -> dict[str, Counter[str]]:
+    """Chinese personal names jieba splits into known words (``蔡|英文``, ``韩国|瑜``, ``柯文|哲``): a family name
+    and one to three more characters, across two to four tokens, seen after a title (``总统蔡英文``) or before a
+    verb of saying (``蔡英文表示``). The HMM can't propose these, since it only joins single characters. A name
+    seen at least as often without its first or last character is that shorter name plus a neighbour
+    (``夏小华|摄``, a photo credit)."""
+    found: dict[str, Counter[str]] = defaultdict(Counter)
+    for tokens in token_lists:
+        words = [token.word for token in tokens]
+        for index, word in enumerate(words):
+            if word not in PERSON_TITLES and word not in PERSON_VERBS:
+                continue
+            after_title = word in PERSON_TITLES
+            for size in (2, 3, 4):
+                parts = words[index + 1 : index + 1 + size] if after_title else words[max(0, index - size) : index]
+                name = "".join(parts)
+                if len(parts) != size or not 3 <= len(name) <= 4 or name[0] not in SURNAMES:
+                    continue
+                if re.fullmatch(f"[{HAN}]+", name) and _split_like_a_name(base.tokens(name)):
+                    found[name]["nr"] += 1
+    seen = {name: sum(tags.values()) for name, tags in found.items()}
+    return {
+        name: found[name]
+        for name, count in seen.items()
+        if count >= 3 and not any(seen.get(part, 0) >= count for part in (name[:-1], name[1:]) if len(part) >= 3)
+    }
+
+
+_LOCATIVES = frozenset(fold(c) for c in "中上下里内外后前时间")
+_END_CHARS = FUNCTION_CHARS | frozenset(fold(c) for c in "则亦并共他她其们")
+_NOT_NAME_FLAGS = ("v", "a", "d", "t", "b", "f", "p", "c", "u", "r")
+"""Part-of-speech flags (prefixes) of words that are not pieces of a name: verbs, adjectives, adverbs, times ..."""
+_CONTEXT_WORDS = PERSON_TITLES | PERSON_VERBS | fold_words("报道 报导 采访 综合 摄 医生 会面")
+
+
+def _split_like_a_name(tokens: Sequence[Token]) -> bool:
+    """Whether `tokens` look like the pieces of one 3–4 character name, as jieba splits it: single characters
+    (``黎|智|英``) and at most one noun-like word (``蔡|英文``, ``韩国|瑜``); never a word of three characters or
+    more (``习近平|的``), a verb, adverb or time (``曾|公开``, ``时中|今天``), a title or verb of saying
+    (``蔡|总统``, ``王毅|访问``), a function word at either end (``向|媒体``, ``华为|则``) or a place at the end
+    (``张谦|香港``, a dateline). A locative at the end (``陈|时|中``) is accepted only when every piece is a single
+    character (not ``文章|中``)."""
+    words = [token for token in tokens if len(token.word) > 1]
+    if len(tokens) < 2 or len(words) > 1 or any(len(token.word) >= 3 for token in tokens):
+        return False
+    if any(token.flag.startswith(_NOT_NAME_FLAGS) or token.word in _CONTEXT_WORDS for token in words):
+        return False
+    first, last = tokens[0], tokens[-1]
+    if first.word in _END_CHARS | _LOCATIVES or first.flag.startswith(("d", "p", "c", "u", "r")):
+        return False
+    if len(last.word) > 1 and last.flag in PLACE_FLAGS:
+        return False
+    if last.word in _END_CHARS or last.word in _LOCATIVES:
+        return not words and last.word in _LOCATIVES - _END_CHARS
+    return True
+
+
 def _dotted_tail(run: str, finder: NameFinder) -> str:
     head, _, tail = run.rpartition("·")
     first = finder.trailing(head.split("·")[0]) if head else ""
@@ -350,6 +423,8 @@ def main() -> None:
     found = evidence(texts, finder)
     guesser = Segmenter(hmm=True, news_dict=False)
     for name, tags in hmm_person_names([guesser.tokens(text) for text in texts[:: args.hmm_every]], base).items():
+        found[name].update(tags)
+    for name, tags in split_person_names(before, base).items():
         found[name].update(tags)
     entries = choose(found, corpus, base, args.min_count)
     retags, _ = context_tags(before, finder.common, args.min_count * 4)
