@@ -21,7 +21,28 @@ from indexer.config import Settings, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-CORPUS = Path(os.environ.get("INDEXER_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+
+def _find_corpus() -> Path:
+    """INDEXER_CORPUS, else the first ``shared/corpus`` beside the checkout or one of its parents."""
+    if os.environ.get("INDEXER_CORPUS"):
+        return Path(os.environ["INDEXER_CORPUS"])
+    candidates = [parent / "shared" / "corpus" for parent in ROOT.parents] + [Path("/work/shared/corpus")]
+    return next((path for path in candidates if (path / "MANIFEST.tsv").is_file()), candidates[0])
+
+
+CORPUS = _find_corpus()
+
+
+def require_corpus() -> Path:
+    """The shared corpus; tests that need it skip without it, or fail when INDEXER_REQUIRE_CORPUS=1 (CI)."""
+    if not (CORPUS / "MANIFEST.tsv").is_file():
+        reason = f"the shared corpus is not at {CORPUS} (set INDEXER_CORPUS)"
+        if os.environ.get("INDEXER_REQUIRE_CORPUS") == "1":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    return CORPUS
 
 
 @pytest.fixture(scope="session")
@@ -77,9 +98,7 @@ def figure(capsys: pytest.CaptureFixture[str]) -> Figure:
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    if not (CORPUS / "MANIFEST.tsv").exists():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (set INDEXER_CORPUS)")
-    return CORPUS
+    return require_corpus()
 
 
 @pytest.fixture(scope="session")

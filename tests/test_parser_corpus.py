@@ -4,7 +4,6 @@ file has its title, URL and time, and text lands in one place only. One pass, ab
 from __future__ import annotations
 
 import html
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -14,9 +13,9 @@ import pytest
 from indexer.article import Article
 from indexer.parser import ParseError, parse_file
 
-CORPUS = Path(os.environ.get("INDEXER_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
-if not (CORPUS / "MANIFEST.tsv").is_file():
-    pytest.skip(f"the shared corpus is not at {CORPUS} (set INDEXER_CORPUS)", allow_module_level=True)
+from .conftest import require_corpus
+
+CORPUS = require_corpus()
 
 WITHOUT_TEXT = {
     "cdt/2020-10/h81164e7c8b4da479": "a YouTube embed only",

@@ -29,7 +29,7 @@ from indexer.mapping import TEXT_FIELDS
 from indexer.normalize import char_tokens
 from indexer.query import Query, Text, parse
 from indexer.search import SOURCE_FIELDS, Searcher
-from tests.conftest import CORPUS, EXAMPLES
+from tests.conftest import EXAMPLES, require_corpus
 
 FILES_PER_FOLDER = 6
 
@@ -41,11 +41,10 @@ def _compact(text: str) -> str:
 @pytest.fixture(scope="session")
 def small_alias(es: Elasticsearch, es_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """examples/ plus the first files of every outlet's month folders (Traditional outlets included)."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS}")
+    corpus = require_corpus()
     paths = [
         EXAMPLES,
-        *(path for folder in sorted(CORPUS.glob("*/*/")) for path in sorted(folder.glob("*.md"))[:FILES_PER_FOLDER]),
+        *(path for folder in sorted(corpus.glob("*/*/")) for path in sorted(folder.glob("*.md"))[:FILES_PER_FOLDER]),
     ]
     alias = f"test-search-{uuid.uuid4().hex[:6]}"
     report = tmp_path_factory.mktemp("report") / "report.jsonl"
