@@ -23,7 +23,6 @@ EXAMPLES = ROOT / "examples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-
 def _find_corpus() -> Path:
     """INDEXER_CORPUS, else the first ``shared/corpus`` beside the checkout or one of its parents."""
     if os.environ.get("INDEXER_CORPUS"):
