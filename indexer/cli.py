@@ -41,8 +41,8 @@ app.add_typer(node_app, name="node")
 kibana_app = typer.Typer(help="Set up Kibana (data view, dashboard) and export it back.", no_args_is_help=True)
 app.add_typer(kibana_app, name="kibana")
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 @dataclass

@@ -187,6 +187,10 @@ def test_a_write_block_aborts_the_run_with_one_message_and_counts_nothing_unwrit
     assert run_cli(*_index_args(alias, first), env=env).returncode == 0
     before = es.count(index=alias)["count"]
     index = resolve_alias(es, alias)
+    # The disk monitor lifts a read_only_allow_delete block by itself once the disk is below the high watermark
+    # (as it is here); switched off for the test, so the block stands as it would on a full disk.
+    monitor = "cluster.routing.allocation.disk.threshold_enabled"
+    es.cluster.put_settings(transient={monitor: False})
     es.indices.put_settings(index=index, settings={block: True})
     try:
         started = time.monotonic()
@@ -196,6 +200,7 @@ def test_a_write_block_aborts_the_run_with_one_message_and_counts_nothing_unwrit
         summary = json.loads(result.stdout)
     finally:
         es.indices.put_settings(index=index, settings={block: None})
+        es.cluster.put_settings(transient={monitor: None})
     assert "the index refuses writes" in line and "cluster_block_exception" in line
     assert f"PUT /{index}/_settings" in line
     assert not summary["complete"] and summary["aborted"]
