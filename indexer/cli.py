@@ -251,11 +251,11 @@ class RichProgress(Progress):
         self._bar.stop()
 
 
-def _summary_table(title: str, summary: Summary) -> Table:
+def _summary_table(title: str, summary: Summary, items: str = "files") -> Table:
     table = Table(title=title, show_header=False)
     rate = summary.indexed / summary.elapsed if summary.elapsed else 0.0
     rows = [
-        ("files seen", f"{summary.seen:,}"),
+        (f"{items} seen", f"{summary.seen:,}"),
         ("indexed", f"{summary.indexed:,}"),
         ("unchanged (skipped)", f"{summary.unchanged:,}"),
         ("rejected", f"{summary.rejected:,}" + (f"  {_reasons(summary)}" if summary.reasons else "")),
@@ -374,9 +374,12 @@ def reindex_command(
         result = reindex(settings, paths or [], delete_old=delete_old, options=options, progress=progress)
     finally:
         progress.stop()
-    for label, summary in (("from files", result.from_files), ("from the old index", result.from_index)):
+    for label, items, summary in (
+        ("from files", "files", result.from_files),
+        ("from the old index", "articles", result.from_index),
+    ):
         if summary:
-            console.print(_summary_table(f"Rebuilt {label}", summary))
+            console.print(_summary_table(f"Rebuilt {label}", summary, items))
     console.print(
         f"{result.alias} now points to {result.new} ({result.documents:,} articles; "
         f"previously {result.old or 'nothing'} with {result.old_documents:,})"

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -438,6 +439,8 @@ def _pipeline(
         sender.close()
     except BulkAborted as exc:
         summary.aborted = f"Elasticsearch stopped accepting documents: {exc}"
+    except BrokenProcessPool:
+        summary.aborted = "a worker process died (out of memory?); run again: finished files are skipped"
     except KeyboardInterrupt:
         summary.aborted = "interrupted"
     finally:
