@@ -14,7 +14,7 @@ from typing import IO, Annotated
 
 import rich.progress
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
@@ -25,6 +25,7 @@ from indexer.errors import IndexerError
 from indexer.ingest import IngestOptions, Progress, Summary, ingest
 from indexer.lifecycle import index_stats
 from indexer.mapping import load_template
+from indexer.query import Query
 from indexer.reindex import reindex
 from indexer.search import Interval, Searcher, Sort, TermField
 from indexer.segment import get_segmenter
@@ -538,16 +539,14 @@ def histogram_command(
 
     Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC).
     """
-    searcher = _searcher(index)
-    parsed = searcher.parse(" ".join(query or ()), outlet or (), date_from, date_to, allow_empty=True)
+    searcher, parsed = _count_query(index, query, outlet, date_from, date_to)
     histogram = searcher.histogram(parsed, interval)
-    fmt = _one_format(json=json_output, csv=csv_output)
-    if fmt == "json":
-        typer.echo(output.histogram_json(histogram))
-    elif fmt == "csv":
-        _to_stdout(lambda out: output.write_histogram_csv(histogram, out))
-    else:
-        console.print(output.histogram_table(histogram))
+    _emit_counts(
+        _one_format(json=json_output, csv=csv_output),
+        lambda: output.histogram_json(histogram),
+        lambda out: output.write_histogram_csv(histogram, out),
+        lambda: output.histogram_table(histogram),
+    )
 
 
 @app.command("terms", context_settings=QUERY_CONTEXT)
@@ -563,16 +562,33 @@ def terms_command(
     csv_output: CsvOpt = False,
 ) -> None:
     """The most frequent persons, places, organisations, outlets or keywords among the matching articles."""
-    searcher = _searcher(index)
-    parsed = searcher.parse(" ".join(query or ()), outlet or (), date_from, date_to, allow_empty=True)
+    searcher, parsed = _count_query(index, query, outlet, date_from, date_to)
     counts = searcher.terms(parsed, field_name, limit)
-    fmt = _one_format(json=json_output, csv=csv_output)
+    _emit_counts(
+        _one_format(json=json_output, csv=csv_output),
+        lambda: output.terms_json(counts),
+        lambda out: output.write_terms_csv(counts, out),
+        lambda: output.terms_table(counts),
+    )
+
+
+def _count_query(
+    index: str | None, query: list[str] | None, outlet: list[str] | None, date_from: str | None, date_to: str | None
+) -> tuple[Searcher, Query]:
+    """The searcher and parsed query of `histogram` and `terms` (an empty query counts every article)."""
+    searcher = _searcher(index)
+    return searcher, searcher.parse(" ".join(query or ()), outlet or (), date_from, date_to, allow_empty=True)
+
+
+def _emit_counts(
+    fmt: str, as_json: Callable[[], str], as_csv: Callable[[IO[str]], object], as_table: Callable[[], RenderableType]
+) -> None:
     if fmt == "json":
-        typer.echo(output.terms_json(counts))
+        typer.echo(as_json())
     elif fmt == "csv":
-        _to_stdout(lambda out: output.write_terms_csv(counts, out))
+        _to_stdout(as_csv)
     else:
-        console.print(output.terms_table(counts))
+        console.print(as_table())
 
 
 @app.command("show")
