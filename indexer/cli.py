@@ -21,7 +21,7 @@ from rich.table import Table
 from indexer import kibana, node, output
 from indexer.client import connect, explain, redact_url, server_info
 from indexer.config import Settings, load_settings
-from indexer.errors import IndexerError
+from indexer.errors import IndexerError, IndexMissing
 from indexer.ingest import IngestOptions, Progress, Summary, ingest
 from indexer.lifecycle import index_stats
 from indexer.mapping import load_template
@@ -102,6 +102,7 @@ def _node_spec(
 
 PortOpt = Annotated[int | None, typer.Option(help="HTTP port of the first node (env: INDEXER_NODE_PORT; 9200)")]
 CacheOpt = Annotated[Path | None, typer.Option(help="download and data dir (env: INDEXER_CACHE_DIR)")]
+IndexOpt = Annotated[str | None, typer.Option("--index", help="index alias (env: INDEXER_INDEX; default news)")]
 NodeOpt = Annotated[int | None, typer.Option("--node", help="only this node (0, 1, ...) of a multi-node cluster")]
 
 
@@ -194,9 +195,9 @@ def node_logs(
 
 
 @app.command()
-def doctor() -> None:
-    """Show the settings in use, what they connect to, the server version and health."""
-    settings = state.settings
+def doctor(index: IndexOpt = None) -> None:
+    """Show the settings in use, what they connect to, the server version and health, and the index state."""
+    settings = state.settings.with_overrides(index=index)
     table = Table("setting", "value", "from", title="Settings")
     for name, value, source in settings.describe():
         table.add_row(name, redact_url(value) if name == "hosts" else value, source)
@@ -206,6 +207,21 @@ def doctor() -> None:
     console.print(
         f"Elasticsearch {info.version} at {', '.join(redact_url(h) for h in settings.hosts)}: "
         f"cluster {info.cluster_name!r}, {info.nodes} node(s), health {info.health}"
+    )
+    try:
+        stats = index_stats(es, settings.index)
+    except IndexMissing as missing:
+        console.print(f"index: {escape(str(missing))}", highlight=False)
+        return
+    meta = stats.meta
+    current = get_segmenter(settings.user_dict).version
+    built = f"mapping v{meta.mapping_version}, dictionary {meta.dict_version}" if meta else "unknown versions"
+    stale = meta is None or (meta.mapping_version, meta.dict_version) != (load_template().version, current)
+    console.print(
+        f"index: {stats.alias} → {stats.index}, {stats.documents:,} articles, {stats.size_bytes / 1e6:,.1f} MB, "
+        f"built with {built}"
+        + (" [yellow](run `indexer reindex`: this indexer has other versions)[/]" if stale else ""),
+        highlight=False,
     )
 
 
@@ -287,7 +303,6 @@ def _ingest_options(
     )
 
 
-IndexOpt = Annotated[str | None, typer.Option("--index", help="index alias (env: INDEXER_INDEX; default news)")]
 WorkersOpt = Annotated[int | None, typer.Option(min=1, help="parser/segmenter processes [default: all cores]")]
 ShardsOpt = Annotated[int | None, typer.Option(min=1, help="primary shards when a new index is created")]
 ReplicasOpt = Annotated[int | None, typer.Option(min=0, help="replicas when a new index is created")]

@@ -172,3 +172,18 @@ def test_large_loads_restore_refresh_and_replicas(es: Elasticsearch, es_settings
     settings = es.indices.get_settings(index=index, flat_settings=True)[index]["settings"]
     assert settings["index.refresh_interval"] == saved["refresh_interval"]
     assert lifecycle.pending_restore(es, index) is None
+
+
+def test_doctor_shows_the_index_behind_the_alias_or_how_to_create_it(es_settings: Settings, alias: str) -> None:
+    env = {**os.environ, "ES_URL": es_settings.hosts[0], "COLUMNS": "200", "INDEXER_CONFIG": "/nonexistent.toml"}
+
+    def doctor() -> str:
+        command = [sys.executable, "-m", "indexer", "doctor", "--index", alias]
+        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert f"no index behind '{alias}'" in doctor() and "indexer index PATH" in doctor()
+    _run(es_settings, alias, [EXAMPLES])
+    line = next(line for line in doctor().splitlines() if line.startswith("index:"))
+    assert f"{alias} → {alias}-m" in line and "1 articles" in line and "reindex" not in line

@@ -111,3 +111,21 @@ def test_status_command_exits_1_when_not_running(spec: node.NodeSpec) -> None:
     )
     assert result.returncode == 1
     assert "not running" in result.stdout
+
+
+def test_download_falls_back_to_maven_and_checks_the_pinned_checksum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INDEXER_MAVEN_REPO", "http://127.0.0.1:9/unreachable")
+    lines: list[str] = []
+    archive = node.download(tmp_path, log=lines.append)
+    assert archive.name == f"elasticsearch-{node.ES_VERSION}.zip"
+    assert node._sha512(archive) == node.ES_SHA512
+    assert any("trying the Maven client" in line for line in lines)
+
+
+def test_a_download_that_cannot_be_had_names_both_attempts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INDEXER_MAVEN_REPO", "http://127.0.0.1:9/unreachable")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(NodeError, match=r"HTTPS http://127\.0\.0\.1:9/unreachable/.* failed .*no `mvn` on PATH"):
+        node.download(tmp_path)
