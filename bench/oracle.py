@@ -12,6 +12,7 @@ Used by ``tests/test_recall.py`` and ``bench/search.py``.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import random
 import re
 import unicodedata
@@ -25,7 +26,7 @@ import opencc
 
 from indexer.article import Article
 from indexer.document import document_id
-from indexer.parser import ParseError, parse_file
+from indexer.parser import ParseError, parse_bytes, read_article_file
 
 SEPARATOR = "\n"
 """Between texts: never in a query, and (unlike NUL) kept by OpenCC."""
@@ -115,19 +116,21 @@ class Oracle:
 def load(corpus: Path, stored: dict[str, str] | None = None) -> Oracle:
     """The oracle over every article file of `corpus`.
 
-    Two files can hold the same article (same document id); where `stored` (document id → the file the index
-    keeps, from ``source.path``) names one, only that file stands for the article, else every copy does.
+    Two files can hold the same article (same document id); where `stored` (document id → the SHA-1 of the file
+    the index keeps, from ``source.sha1``) names one, only the file with that content stands for the article, else
+    every copy does. Content, not path, so the oracle holds wherever the corpus is mounted.
     """
-    stored_paths = {doc_id: str(Path(path).resolve()) for doc_id, path in (stored or {}).items()}
+    stored = stored or {}
     articles = []
     for path in article_files(corpus):
         try:
-            article = parse_file(path)
+            data = read_article_file(path)
+            article = parse_bytes(data, str(path))
         except ParseError:
             continue
         doc_id = document_id(article)
-        kept = stored_paths.get(doc_id)
-        if kept is None or kept == str(path.resolve()):
+        kept = stored.get(doc_id)
+        if kept is None or kept == hashlib.sha1(data).hexdigest():
             articles.append((doc_id, article.outlet, displayed_texts(article)))
     return Oracle(articles)
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from elasticsearch import Elasticsearch
 from elasticsearch.helpers import scan
 from rich.console import Console
 from rich.table import Table
@@ -201,10 +202,10 @@ def _ids(searcher: Searcher, query: dict[str, Any]) -> set[str]:
     return {hit["_id"] for hit in scan(searcher.es, index=searcher.index, query={"query": query}, _source=False)}
 
 
-def stored_paths(searcher: Searcher) -> dict[str, str]:
-    """Document id → the file the index keeps for it (``source.path``)."""
-    hits = scan(searcher.es, index=searcher.index, _source_includes=["source.path"])
-    return {hit["_id"]: hit["_source"].get("source", {}).get("path", "") for hit in hits}
+def stored_hashes(es: Elasticsearch, index: str) -> dict[str, str]:
+    """Document id → the SHA-1 of the file the index keeps for it (``source.sha1``)."""
+    hits = scan(es, index=index, _source_includes=["source.sha1"])
+    return {hit["_id"]: hit["_source"].get("source", {}).get("sha1", "") for hit in hits}
 
 
 @dataclass
@@ -216,7 +217,7 @@ class RecallResult:
 
 
 def recall(searcher: Searcher, corpus: Path) -> RecallResult:
-    oracle = load(corpus, stored_paths(searcher))
+    oracle = load(corpus, stored_hashes(searcher.es, searcher.index))
     queries = derive_queries(oracle)
     expected = {query.text: oracle.find(query.text) for query in queries}
     rows = []

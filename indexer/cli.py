@@ -280,6 +280,9 @@ def _summary_table(title: str, summary: Summary, items: str = "files") -> Table:
         ("accounted for", "yes" if summary.complete else f"NO: {summary.aborted or 'incomplete'}"),
         ("time", f"{summary.elapsed:,.1f} s ({rate:,.0f} documents/s)"),
     ]
+    if summary.moved:
+        hint = "moved archive? `indexer reindex PATH` records the current paths"
+        rows.append(("unchanged, stored with another path", f"{summary.moved:,} ({hint})"))
     if summary.skipped_paths:
         rows.append(("folders/entries skipped", f"{summary.skipped_paths:,} (see report)"))
     for key, value in rows:

@@ -74,6 +74,8 @@ class Summary:
     unchanged: int = 0
     rejected: int = 0
     warned: int = 0
+    moved: int = 0
+    """Unchanged files whose article is stored with another path (a moved archive, or an identical copy)."""
     skipped_paths: int = 0
     elapsed: float = 0.0
     report: Path | None = None
@@ -135,6 +137,11 @@ def _duplicate_detail(kept: dict[str, Any], version: int) -> str:
     return f"same article as {other}, which is kept: {why}"
 
 
+def _replaces(stored_path: str | None, location: str) -> bool:
+    """A file replaces the stored version of its article when it is the stored file, or that file is gone (moved)."""
+    return stored_path == location or not (stored_path and os.path.exists(stored_path))
+
+
 def process_files(paths: Sequence[str]) -> list[Outcome | Prepared]:
     """Worker: read, hash, parse, skip unchanged, segment and serialize a chunk of files."""
     segmenter: Segmenter = _worker["segmenter"]
@@ -155,12 +162,17 @@ def process_files(paths: Sequence[str]) -> list[Outcome | Prepared]:
         sha1 = hashlib.sha1(data).hexdigest()
         previous = stored.get(doc_id)
         previous_source = previous["_source"].get("source", {}) if previous else {}
+        location = os.path.abspath(name)
         if previous_source.get("sha1") == sha1:
-            results.append(Outcome(name, "unchanged", doc_id=doc_id))
+            if previous_source.get("path") in (location, None):
+                results.append(Outcome(name, "unchanged", doc_id=doc_id))
+            else:
+                detail = f"{name}: the same content is indexed from {previous_source['path']}"
+                results.append(Outcome(name, "unchanged", "moved", detail, doc_id))
             continue
         published = article.published_at.isoformat() if article.published_at else None
         version = version_of(published, sha1)
-        if previous and previous_source.get("path") == name:
+        if previous and _replaces(previous_source.get("path"), location):
             version = max(version, previous["_version"])
         elif previous and previous["_version"] > version:
             results.append(
@@ -168,7 +180,7 @@ def process_files(paths: Sequence[str]) -> list[Outcome | Prepared]:
             )
             continue
         try:
-            document = build_document(article, segmenter, SourceFile(path=name, sha1=sha1, bytes=len(data)))
+            document = build_document(article, segmenter, SourceFile(path=location, sha1=sha1, bytes=len(data)))
         except Exception as exc:  # a bug or pathological input must not stop the run: report it
             results.append(Outcome(name, "rejected", "segmentation", f"{name}: {type(exc).__name__}: {exc}"))
             continue
@@ -216,6 +228,8 @@ class _Tally:
             setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
             if outcome.status == "rejected":
                 summary.reasons[outcome.reason] = summary.reasons.get(outcome.reason, 0) + 1
+            elif outcome.reason == "moved":
+                summary.moved += 1
             if outcome.warnings:
                 summary.warned += 1
             if outcome.status == "rejected" or outcome.warnings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ from elasticsearch import Elasticsearch
 from indexer import lifecycle
 from indexer.config import Settings
 from indexer.errors import IndexerError
-from indexer.ingest import IngestOptions, Summary, ingest
+from indexer.ingest import IngestOptions, Summary, ingest, version_of
 from indexer.walk import Partition
 
 from .conftest import EXAMPLES
@@ -54,6 +55,39 @@ def test_index_then_rerun_skips_unchanged_and_reindexes_a_changed_file(
     assert es.count(index=alias)["count"] == 2
     stored = es.search(index=alias, query={"term": {"url": "https://example.org/news/1"}})["hits"]["hits"]
     assert stored[0]["_source"]["body"] == ["改过的新闻"]
+
+
+def test_a_moved_archive_is_unchanged_and_counted_and_an_edit_after_the_move_replaces_the_stored_file(
+    es: Elasticsearch, es_settings: Settings, alias: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before, after = tmp_path / "before", tmp_path / "after"
+    before.mkdir()
+    (before / "a.md").write_bytes(EXAMPLE)
+    (before / "b.md").write_bytes(_article(1600000000000, "测试标题", "https://example.org/news/1", "中国新闻"))
+    monkeypatch.chdir(tmp_path)
+    first = _run(es_settings, alias, [Path("before")])
+    assert (first.indexed, first.moved) == (2, 0)
+    paths = {hit["_source"]["source"]["path"] for hit in es.search(index=alias)["hits"]["hits"]}
+    assert paths == {str(before / "a.md"), str(before / "b.md")}, "stored paths are absolute"
+
+    before.rename(after)
+    moved = _run(es_settings, alias, [after])
+    assert (moved.indexed, moved.unchanged, moved.moved, moved.rejected) == (0, 2, 2, 0)
+
+    url = "https://example.org/news/1"
+    original = hashlib.sha1((after / "b.md").read_bytes()).hexdigest()
+    edit = next(  # an edit that would lose to the stored version if that one were still on disk
+        body
+        for body in (f"改过的新闻{n}" for n in range(1000))
+        if version_of(None, hashlib.sha1(_article(1600000000000, "测试标题", url, body)).hexdigest())
+        < version_of(None, original)
+    )
+    (after / "b.md").write_bytes(_article(1600000000000, "测试标题", url, edit))
+    edited = _run(es_settings, alias, [after])
+    assert (edited.indexed, edited.rejected) == (1, 0)
+    stored = es.search(index=alias, query={"term": {"url": url}})["hits"]["hits"][0]["_source"]
+    assert stored["body"] == [edit] and stored["source"]["path"] == str(after / "b.md")
+    assert es.count(index=alias)["count"] == 2
 
 
 def test_the_stored_document_has_original_text_and_no_derived_fields_in_source(

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
-from elasticsearch.helpers import scan
 
 from bench.oracle import derive_queries, load
+from bench.search import stored_hashes
 from indexer.config import Settings
 from indexer.query import Query, Text
 from indexer.search import Searcher
@@ -25,8 +25,7 @@ from indexer.search import Searcher
 def test_search_returns_every_article_the_scan_finds(
     es: Elasticsearch, es_settings: Settings, corpus: Path, corpus_alias: str
 ) -> None:
-    hits = scan(es, index=corpus_alias, _source_includes=["source.path"])
-    stored = {hit["_id"]: hit["_source"]["source"]["path"] for hit in hits}
+    stored = stored_hashes(es, corpus_alias)
     oracle = load(corpus, stored)
     assert set(oracle.ids) == set(stored), "the oracle and the index hold different articles"
     queries = derive_queries(oracle)
