@@ -1,19 +1,19 @@
 """Client-side highlighting on the original text, with the same folding as the index.
 
-A term matches where the chars view matched: the folded text with whitespace removed contains the folded term
-without whitespace. Each match is mapped back through :func:`indexer.normalize.fold_with_offsets` to the exact
-characters of the original text, so a Simplified query marks Traditional text and nothing drifts.
+A term matches where the chars view matched: :func:`indexer.normalize.compact` of the folded text contains the
+compacted folded term (whitespace dropped, except a word break between two non-Han characters). Each match is
+mapped back through :func:`indexer.normalize.fold_with_offsets` to the exact characters of the original text, so
+a Simplified query marks Traditional text and nothing drifts.
 """
 
 from __future__ import annotations
 
 import bisect
 import html
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from indexer.normalize import char_tokens, fold, fold_with_offsets
+from indexer.normalize import char_tokens, compact, compact_with_positions, fold, fold_with_offsets
 
 FRAGMENT_CHARS = 100
 """Target length of a fragment, in characters of the original text."""
@@ -21,7 +21,6 @@ MAX_ANCHORS = 12
 """Fragments are tried around at most this many matches of each paragraph (the first ones)."""
 ENTRIES_PER_FRAGMENT = 2
 """Paragraphs tried per wanted fragment: those with the most distinct terms, then the most matches."""
-_WORD_RE = re.compile(r"\S+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,24 +65,19 @@ class _Match:
 
 def find_matches(text: str, needles: Sequence[Needle], field: str) -> list[_Match]:
     """Every occurrence of every needle (allowed in `field`) in `text`, as spans of the original text."""
-    quick = "".join(fold(text).split())
+    quick = compact(fold(text))
     wanted = [(n, item.folded) for n, item in enumerate(needles) if field in item.fields and item.folded in quick]
     if not wanted:
         return []
     folded, offsets = fold_with_offsets(text)
-    compact_parts: list[str] = []
-    positions: list[int] = []
-    for word in _WORD_RE.finditer(folded):
-        compact_parts.append(word.group())
-        positions.extend(range(word.start(), word.end()))
-    compact = "".join(compact_parts)
+    view, positions = compact_with_positions(folded)
     matches = []
     for number, target in wanted:
-        found = compact.find(target)
+        found = view.find(target)
         while found >= 0:
             last = found + len(target) - 1
             matches.append(_Match(offsets[positions[found]], offsets[positions[last]] + 1, number))
-            found = compact.find(target, found + 1)
+            found = view.find(target, found + 1)
     return sorted(matches, key=lambda match: (match.start, -match.end))
 
 

@@ -15,7 +15,7 @@ from importlib import resources
 
 _TABLE_BYTES = resources.files("indexer").joinpath("data/fold_table.json").read_bytes()
 _TABLE = json.loads(_TABLE_BYTES)
-_RULES = "1"
+_RULES = "2"
 NORMALIZATION_VERSION: str = f"{_RULES}.{hashlib.sha256(_TABLE_BYTES).hexdigest()[:10]}"
 """Changes whenever folding can change: the rules in this module or the generated table."""
 
@@ -58,6 +58,13 @@ HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 """Character class (for a regex ``[...]``) of the Han ideographs: unified, extensions A–H, compatibility."""
 _NAME_DOT_RE = re.compile(f"(?<=[{HAN}])\\.(?=[{HAN}])")
 _WHITESPACE_RE = re.compile(r"\s+")
+WORD_BREAK = "\u200b"
+"""Stands in the chars view for whitespace between two characters that are neither Han nor whitespace
+(``Jul 23``), so a term can't match across a word boundary (``l2``). :func:`fold` deletes U+200B, so a folded
+text never holds it otherwise."""
+_BREAK = f"(?<=[^{HAN}\\s])\\s+(?=[^{HAN}\\s])"
+_BREAK_RE = re.compile(_BREAK)
+_PIECE_RE = re.compile(f"\\S+|{_BREAK}")
 _TRADITIONAL_ONLY = frozenset(_TABLE["traditional_only"])
 _SIMPLIFIED_ONLY = frozenset(_TABLE["simplified_only"])
 _SCRIPT_MINORITY = 0.1
@@ -109,9 +116,29 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     return fold(text), offsets
 
 
+def compact(folded: str) -> str:
+    """A folded text as the chars view sees it: whitespace next to a Han character (or at either end) is
+    dropped, whitespace between two other characters becomes one :data:`WORD_BREAK`."""
+    return _WHITESPACE_RE.sub("", _BREAK_RE.sub(WORD_BREAK, folded))
+
+
+def compact_with_positions(folded: str) -> tuple[str, list[int]]:
+    """compact(folded) and, for each of its characters, its index in `folded` (for highlighting)."""
+    parts: list[str] = []
+    positions: list[int] = []
+    for piece in _PIECE_RE.finditer(folded):
+        if piece.group()[0].isspace():
+            parts.append(WORD_BREAK)
+            positions.append(piece.start())
+        else:
+            parts.append(piece.group())
+            positions.extend(range(piece.start(), piece.end()))
+    return "".join(parts), positions
+
+
 def char_tokens(text: str) -> str:
-    """fold(text) with whitespace removed, as space-separated characters: the chars-field value and chars query."""
-    return " ".join(_WHITESPACE_RE.sub("", fold(text)))
+    """compact(fold(text)) as space-separated characters: the chars-field value and the chars query."""
+    return " ".join(compact(fold(text)))
 
 
 def script_of(text: str) -> str:

@@ -7,15 +7,16 @@ Grammar (whitespace separates terms)::
     term   := ["-"] [field ":"] (word | '"' text '"')
 
 A text term matches an article when the folded text (width, case, Traditional/Simplified script folded, see
-:mod:`indexer.normalize`) of one of its displayed fields contains the folded term, whitespace ignored: the
-answer ``grep`` would give. Each text term compiles to a *recall* clause (a phrase over the character view, in
-filter context: it decides the result set) and a *ranking* clause (a phrase over the jieba words view, scoring
-only: whole-word matches rank above matches inside a longer word). User text only ever reaches Elasticsearch as
-the query of a ``match_phrase``, ``term`` or ``range`` built here, never as query_string, wildcard, regexp or
-script.
+:mod:`indexer.normalize`) of one of its displayed fields contains the folded term: the answer ``grep`` would give,
+except that whitespace next to a Han character is ignored (whitespace between two other characters is a word
+boundary, see :func:`indexer.normalize.compact`). Each text term compiles to a *recall* clause (a phrase over the
+character view, in filter context: it decides the result set) and a *ranking* clause (a phrase over the jieba words
+view, scoring only: whole-word matches rank above matches inside a longer word). User text only ever reaches
+Elasticsearch as the query of a ``match_phrase``, ``term`` or ``range`` built here, never as query_string,
+wildcard, regexp or script.
 
-Field syntax is a prefix of ASCII letters and a colon naming a known field (case-insensitive). Anything else with
-a colon is plain text: ``12:30``, ``B-52:``, URLs (``https://…``). An unknown ``name:`` prefix of letters is an
+Field syntax is a prefix of ASCII letters and a colon naming a known field (case-insensitive). Anything else with a
+colon is plain text: ``12:30``, ``B-52:``, URLs (``https://…``). An unknown ``name:`` prefix of letters is an
 error, since it is most likely a typo; put such text in quotes to search it.
 """
 
@@ -67,7 +68,8 @@ class WordSplitter(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """Matches when the folded text of one of ``fields`` contains the folded ``text`` (whitespace ignored)."""
+    """Matches when the folded text of one of ``fields`` contains the folded ``text`` (see
+    :func:`indexer.normalize.compact`)."""
 
     text: str
     fields: tuple[str, ...] = TEXT_FIELDS

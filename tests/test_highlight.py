@@ -27,9 +27,19 @@ def test_simplified_query_marks_traditional_text_exactly() -> None:
 
 
 def test_width_case_and_whitespace_are_folded_but_spans_cover_the_original() -> None:
-    text = "美國ＣＯＶＩＤ－１９疫苗，B - 52 與 b-52"
-    spans = {text[m.start : m.end] for m in find_matches(text, [needle("covid-19", ALL), needle("B-52", ALL)], "body")}
-    assert spans == {"ＣＯＶＩＤ－１９", "B - 52", "b-52"}
+    text = "美國ＣＯＶＩＤ－１９疫苗，B - 52 與 b-52，拉夫罗夫 拜会"
+    needles = [needle("covid-19", ALL), needle("B-52", ALL), needle("拉夫罗夫拜会", ALL)]
+    spans = {text[m.start : m.end] for m in find_matches(text, needles, "body")}
+    assert spans == {"ＣＯＶＩＤ－１９", "b-52", "拉夫罗夫 拜会"}
+
+
+def test_whitespace_between_latin_letters_digits_or_punctuation_is_a_word_boundary() -> None:
+    text = "Published Jul 23, 2020: B - 52"
+    assert find_matches(text, [needle("l2", ALL), needle("b-52", ALL), needle("2020:b", ALL)], "body") == []
+    spans = [
+        text[m.start : m.end] for m in find_matches(text, [needle("jul  23", ALL), needle("B -\n52", ALL)], "body")
+    ]
+    assert spans == ["Jul 23", "B - 52"]
 
 
 def test_a_character_that_folds_to_several_is_marked_whole() -> None:

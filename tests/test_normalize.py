@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer.normalize import NORMALIZATION_VERSION, char_tokens, fold, fold_with_offsets, script_of
+from indexer.normalize import (
+    NORMALIZATION_VERSION,
+    WORD_BREAK,
+    char_tokens,
+    compact,
+    compact_with_positions,
+    fold,
+    fold_with_offsets,
+    script_of,
+)
 
 TRICKY = (
     "中國臺灣乾幹干著着髮發於後裡隻計劃为了·‧•・．﹒.ＡＢ２０ß㎢ﬁ\u200b\ufeff\ufffd\x00\x7f\n\u3000\U000e0100\U0002f800"
@@ -120,6 +129,16 @@ def test_offsets_give_a_span_that_folds_to_the_match(text: str, data: st.DataObj
     assert folded[start:end].replace("·", ".") in fold(span).replace("·", ".")
 
 
+@given(any_text)
+def test_compact_positions_point_at_the_characters_and_the_whitespace_they_stand_for(text: str) -> None:
+    folded = fold(text)
+    view, positions = compact_with_positions(folded)
+    assert view == compact(folded) and len(positions) == len(view) and positions == sorted(positions)
+    assert WORD_BREAK not in folded and not view.startswith(WORD_BREAK) and not view.endswith(WORD_BREAK)
+    for char, position in zip(view, positions, strict=True):
+        assert folded[position] == char or (char == WORD_BREAK and folded[position].isspace())
+
+
 def test_offsets_of_expanding_and_deleted_characters() -> None:
     folded, offsets = fold_with_offsets("㎢\u200b臺")
     assert folded == "km2台"
@@ -127,7 +146,9 @@ def test_offsets_of_expanding_and_deleted_characters() -> None:
 
 
 def test_char_tokens() -> None:
-    assert char_tokens("中國 ＡＢ\n1") == "中 国 a b 1"
+    assert char_tokens("中國 ＡＢ\n1") == f"中 国 a b {WORD_BREAK} 1"
+    assert char_tokens("Jul 23") == f"j u l {WORD_BREAK} 2 3"
+    assert char_tokens("\tB -  52 轰炸机 ") == f"b {WORD_BREAK} - {WORD_BREAK} 5 2 轰 炸 机"
     assert char_tokens("") == ""
     assert char_tokens(" \t\u3000\n") == ""
     assert char_tokens("拉夫罗夫（Lavrov）") == "拉 夫 罗 夫 ( l a v r o v )"

@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -73,7 +74,7 @@ def stored(sources: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[str]]
 
 
 def scan(stored: dict[str, dict[str, list[str]]], term: str, fields: tuple[str, ...] = TEXT_FIELDS) -> set[str]:
-    """The definition of a match: a field entry's folded text, whitespace removed, contains the folded term."""
+    """The definition of a match: a field entry's compacted folded text contains the compacted folded term."""
     target = _compact(term)
     return {
         doc_id
@@ -111,6 +112,19 @@ def test_results_are_exactly_the_articles_whose_folded_text_contains_the_term(
 ) -> None:
     for term in terms:
         assert ids(searcher, Query(((Text(term),),))) == scan(stored, term), term
+
+
+def test_whitespace_is_a_word_boundary_between_latin_letters_digits_and_punctuation_only(
+    es_settings: Settings, alias: str, tmp_path: Path
+) -> None:
+    body = "<p>美军 B - 52 轰炸机 于 Jul 23 飞越南海</p>"
+    (tmp_path / "a.md").write_text(f"<!--1600000000000-->\n[报道](https://example.org/news/7)\n------\n\n{body}\n")
+    assert ingest(es_settings, [tmp_path], IngestOptions(workers=1), alias=alias).indexed == 1
+    searcher = Searcher(es_settings, index=alias)
+    found = {
+        query: len(ids(searcher, query)) for query in ["l2", "b-52", '"jul 23"', '"b - 52"', "轰炸机于jul", "52轰炸机"]
+    }
+    assert found == {"l2": 0, "b-52": 0, '"jul 23"': 1, '"b - 52"': 1, "轰炸机于jul": 1, "52轰炸机": 1}
 
 
 def test_field_scopes(searcher: Searcher, stored: dict[str, dict[str, list[str]]]) -> None:
