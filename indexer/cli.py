@@ -275,14 +275,16 @@ def _summary_table(title: str, summary: Summary, items: str = "files") -> Table:
         (f"{items} seen", f"{summary.seen:,}"),
         ("indexed", f"{summary.indexed:,}"),
         ("unchanged (skipped)", f"{summary.unchanged:,}"),
+        *(
+            [("  of them stored with another path", f"{summary.moved:,} (moved? `indexer reindex PATH` updates)")]
+            if summary.moved
+            else []
+        ),
         ("rejected", f"{summary.rejected:,}" + (f"  {_reasons(summary)}" if summary.reasons else "")),
         ("indexed with warnings", f"{summary.warned:,}"),
         ("accounted for", "yes" if summary.complete else f"NO: {summary.aborted or 'incomplete'}"),
         ("time", f"{summary.elapsed:,.1f} s ({rate:,.0f} documents/s)"),
     ]
-    if summary.moved:
-        hint = "moved archive? `indexer reindex PATH` records the current paths"
-        rows.append(("unchanged, stored with another path", f"{summary.moved:,} ({hint})"))
     if summary.skipped_paths:
         rows.append(("folders/entries skipped", f"{summary.skipped_paths:,} (see report)"))
     for key, value in rows:
