@@ -13,7 +13,7 @@ import html
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from indexer.normalize import char_tokens, compact, compact_with_positions, fold, fold_with_offsets
+from indexer.normalize import compact, compact_with_positions, fold, fold_with_offsets
 
 FRAGMENT_CHARS = 100
 """Target length of a fragment, in characters of the original text."""
@@ -32,7 +32,7 @@ class Needle:
 
 
 def needle(text: str, fields: Iterable[str]) -> Needle:
-    return Needle(char_tokens(text).replace(" ", ""), frozenset(fields))
+    return Needle(compact(fold(text)), frozenset(fields))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +118,12 @@ def _promising_entries(
     ranked: list[tuple[int, int, str, int, str, frozenset[int]]] = []
     for field, entries in texts.items():
         for entry, text in enumerate(entries):
-            compact = "".join(fold(text).split())
+            view = compact(fold(text))
             found = frozenset(
-                n for n, item in enumerate(needles) if field in item.fields and item.folded and item.folded in compact
+                n for n, item in enumerate(needles) if field in item.fields and item.folded and item.folded in view
             )
             if found:
-                occurrences = sum(compact.count(needles[n].folded) for n in found)
+                occurrences = sum(view.count(needles[n].folded) for n in found)
                 ranked.append((len(found), occurrences, field, entry, text, found))
     ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
     chosen = ranked[:wanted]

@@ -40,6 +40,8 @@ def test_whitespace_between_latin_letters_digits_or_punctuation_is_a_word_bounda
         text[m.start : m.end] for m in find_matches(text, [needle("jul  23", ALL), needle("B -\n52", ALL)], "body")
     ]
     assert spans == ["Jul 23", "B - 52"]
+    (fragment,) = fragments({"body": ["无关的段落", text]}, [needle("jul 23", ALL)], count=1)
+    assert fragment.marked() == "Published <em>Jul 23</em>, 2020: B - 52"
 
 
 def test_a_character_that_folds_to_several_is_marked_whole() -> None:
