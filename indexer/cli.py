@@ -635,7 +635,16 @@ KibanaPasswordOpt = Annotated[str | None, typer.Option(help="Kibana password (pr
 KibanaVerifyOpt = Annotated[
     bool | None, typer.Option("--kibana-verify/--no-kibana-verify", help="check Kibana's TLS certificate [default: on]")
 ]
-ObjectsFileOpt = Annotated[Path, typer.Option("--file", help="saved objects file (NDJSON)")]
+ObjectsFileOpt = Annotated[
+    Path | None, typer.Option("--file", help="saved objects file (NDJSON) [default: the objects shipped with indexer]")
+]
+ExportFileOpt = Annotated[
+    Path,
+    typer.Option(
+        "--file",
+        help="file to write (NDJSON); if it exists, the objects it holds are exported, else the shipped ones",
+    ),
+]
 
 
 def _kibana_settings(url: str | None, username: str | None, password: str | None, verify: bool | None) -> Settings:
@@ -652,7 +661,7 @@ def kibana_setup(
     kibana_password: KibanaPasswordOpt = None,
     kibana_verify: KibanaVerifyOpt = None,
     index: Annotated[str | None, typer.Option(help="alias the data view points at (env: INDEXER_INDEX; news)")] = None,
-    file: ObjectsFileOpt = kibana.OBJECTS_FILE,
+    file: ObjectsFileOpt = None,
 ) -> None:
     """Import the data view (on the index alias), saved search and "News archive" dashboard, overwriting them."""
     settings = _kibana_settings(kibana_url, kibana_username, kibana_password, kibana_verify).with_overrides(index=index)
@@ -667,13 +676,13 @@ def kibana_setup(
 
 @kibana_app.command("export")
 def kibana_export(
+    file: ExportFileOpt,
     kibana_url: KibanaUrlOpt = None,
     kibana_username: KibanaUserOpt = None,
     kibana_password: KibanaPasswordOpt = None,
     kibana_verify: KibanaVerifyOpt = None,
-    file: ObjectsFileOpt = kibana.OBJECTS_FILE,
 ) -> None:
-    """Write Kibana's current version of the file's objects back to it (normalized), e.g. after UI edits."""
+    """Write Kibana's current version of the objects to a file (normalized), e.g. after editing them in Kibana."""
     settings = _kibana_settings(kibana_url, kibana_username, kibana_password, kibana_verify)
     report = kibana.export(settings, file)
     console.print(f"Kibana {report.version}: wrote {len(report.objects)} objects to {report.path}", highlight=False)

@@ -20,6 +20,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,8 +31,10 @@ from indexer.errors import AuthenticationFailed, ConfigError, ConnectionFailed, 
 SavedObject = dict[str, Any]
 Need = Literal["date", "keyword", "aggregatable", "exists"]
 
-KIBANA_DIR = Path(__file__).resolve().parent.parent / "kibana"
-OBJECTS_FILE = KIBANA_DIR / "news-archive.ndjson"
+OBJECTS_FILE = "data/kibana/news-archive.ndjson"
+"""The saved objects shipped with the package, relative to the ``indexer`` package."""
+IMPORT_FILENAME = "news-archive.ndjson"
+"""The file name sent with an import: Kibana's import route refuses any name not ending in ``.ndjson``."""
 FILE_ALIAS = "news"
 """The data view title the repository file holds; setup replaces it with the configured alias."""
 MIN_VERSION = (9, 0, 0)
@@ -97,8 +100,15 @@ def loads(text: str, source: str) -> list[SavedObject]:
     return objects
 
 
-def load_objects(path: Path = OBJECTS_FILE) -> list[SavedObject]:
-    """The saved objects of an NDJSON file."""
+def shipped_objects_text() -> str:
+    """The NDJSON of the saved objects shipped with the package."""
+    return resources.files("indexer").joinpath(OBJECTS_FILE).read_text(encoding="utf-8")
+
+
+def load_objects(path: Path | None = None) -> list[SavedObject]:
+    """The saved objects of an NDJSON file, by default the ones shipped with the package."""
+    if path is None:
+        return loads(shipped_objects_text(), "the shipped saved objects")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -473,16 +483,17 @@ class SetupReport:
     dashboards: list[tuple[str, str]]
 
 
-def setup(settings: Settings, path: Path = OBJECTS_FILE) -> SetupReport:
-    """Check the file, check Kibana's version, import the objects with the data view on ``settings.index``."""
+def setup(settings: Settings, path: Path | None = None) -> SetupReport:
+    """Check the objects (`path`, else the shipped ones), check Kibana's version, import the objects with the data
+    view on ``settings.index``."""
     objects = load_objects(path)
     problems = reference_problems(objects)
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise IndexerError(f"{path} is inconsistent: {problems[0]}{more}")
+        raise IndexerError(f"{path or 'the shipped saved objects'} are inconsistent: {problems[0]}{more}")
     kibana = Kibana.from_settings(settings)
     version = kibana_version(kibana)
-    imported = import_objects(kibana, with_alias(objects, settings.index), path.name)
+    imported = import_objects(kibana, with_alias(objects, settings.index), IMPORT_FILENAME)
     return SetupReport(version, imported, dashboard_urls(settings.kibana_url, objects))
 
 
@@ -493,9 +504,10 @@ class ExportReport:
     path: Path
 
 
-def export(settings: Settings, path: Path = OBJECTS_FILE) -> ExportReport:
-    """Replace the file with Kibana's current version of its objects (and what they reference), normalized."""
-    wanted = load_objects(path)
+def export(settings: Settings, path: Path) -> ExportReport:
+    """Write Kibana's current version of the objects (and what they reference), normalized, to `path`: the objects
+    `path` holds when it exists, else the shipped ones."""
+    wanted = load_objects(path if path.exists() else None)
     kibana = Kibana.from_settings(settings)
     version = kibana_version(kibana)
     objects = with_alias(export_objects(kibana, wanted), FILE_ALIAS)

@@ -1,4 +1,5 @@
-"""The index settings and mappings in ``mappings/news.json``, and the metadata every index records about itself."""
+"""The index settings and mappings (``indexer/data/mappings/news.json``, shipped in the package), and the metadata every
+index records about itself."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from indexer import __version__
 
-MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+MAPPING_FILE = "data/mappings/news.json"
+"""The mapping file, relative to the ``indexer`` package."""
 
 TEXT_FIELDS = ("title", "body", "headings", "captions", "gallery")
 """Displayed text fields; each has a ``chars.<name>`` and a ``words.<name>`` view."""
@@ -27,8 +29,9 @@ class IndexTemplate:
 
 
 @cache
-def load_template(path: Path = MAPPINGS_DIR / "news.json") -> IndexTemplate:
-    data = json.loads(path.read_text(encoding="utf-8"))
+def load_template() -> IndexTemplate:
+    """The mapping file shipped in the package."""
+    data = json.loads(resources.files("indexer").joinpath(MAPPING_FILE).read_text(encoding="utf-8"))
     return IndexTemplate(version=int(data["mapping_version"]), settings=data["settings"], mappings=data["mappings"])
 
 

@@ -25,7 +25,6 @@ from elasticsearch import Elasticsearch
 
 from indexer import cli, lifecycle
 from indexer.kibana import (
-    OBJECTS_FILE,
     SavedObject,
     dumps,
     field_problems,
@@ -33,6 +32,7 @@ from indexer.kibana import (
     load_objects,
     loads,
     reference_problems,
+    shipped_objects_text,
 )
 from indexer.normalize import char_tokens
 
@@ -112,7 +112,7 @@ def test_field_check_reports_missing_fields_and_fields_of_the_wrong_type(es: Ela
 
 
 def test_ndjson_parses_is_normalized_and_every_reference_resolves_within_the_file() -> None:
-    text = OBJECTS_FILE.read_text(encoding="utf-8")
+    text = shipped_objects_text()
     objects = loads(text, "test")
     assert dumps(objects) == text, "the file is not in the form `indexer kibana export` writes"
     assert {(obj["type"], obj["id"]) for obj in objects} == {DATA_VIEW, SEARCH, DASHBOARD}
@@ -315,7 +315,7 @@ def test_export_writes_kibanas_objects_normalized_to_the_file(
     ndjson = "".join(json.dumps(obj) + "\n" for obj in [*in_kibana, details]).encode()
     server = recording_server({("GET", "/api/status"): STATUS_9, ("POST", "/api/saved_objects/_export"): (200, ndjson)})
     target = tmp_path / "objects.ndjson"
-    target.write_text(OBJECTS_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    target.write_text(shipped_objects_text(), encoding="utf-8")
 
     run = run_cli("kibana", "export", "--kibana-url", server.url, "--file", str(target), ES_API_KEY="a2V5OnNlY3JldA==")
 
