@@ -178,7 +178,8 @@ def node_logs(
 ) -> None:
     """Print the end of the server log."""
     spec = _node_spec(port, None, None, cache_dir)
-    log_file = node.status(spec).nodes[only or 0].log_file
+    (index,) = spec.indices(only or 0)
+    log_file = node.log_file(spec.node_dir(index))
     if not log_file.exists():
         raise IndexerError(f"no log yet at {log_file}", "start the node first: `indexer node start`")
     for line in node.tail(log_file, lines):

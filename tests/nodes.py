@@ -27,7 +27,7 @@ PORTS = range(9500, 9590, 10)
 def free_port(nodes: int = 1) -> int:
     """A first HTTP port in 9500-9589 whose HTTP and transport ports for `nodes` nodes are all free."""
     for port in PORTS:
-        if all(node._port_free(p) for i in range(nodes) for p in (port + i, port + 100 + i)):
+        if all(node.port_free(p) for i in range(nodes) for p in (port + i, port + 100 + i)):
             return port
     raise RuntimeError("no free ports in 9500-9599 / 9600-9699")
 

@@ -1,4 +1,4 @@
-package dev.newsindexer.banner;
+package dev.newsindexer.securityindexanalysis;
 
 import org.apache.lucene.analysis.LowerCaseFilter;
 import org.apache.lucene.analysis.TokenStream;
@@ -11,21 +11,23 @@ import org.elasticsearch.index.analysis.AbstractTokenizerFactory;
 import org.elasticsearch.index.analysis.TokenFilterFactory;
 import org.elasticsearch.index.analysis.TokenizerFactory;
 import org.elasticsearch.indices.analysis.AnalysisModule.AnalysisProvider;
+import org.elasticsearch.plugins.AnalysisPlugin;
+import org.elasticsearch.plugins.Plugin;
 
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
- * The analysis components the {@code .security} system index declares (its {@code email} analyzer) and that
- * only the analysis-common module provides, which this distribution lacks. Without them a secured node cannot
- * create the index, so it cannot store API keys.
+ * The analysis components the {@code .security} system index declares (its {@code email} analyzer) and that only
+ * the analysis-common module provides, which the integ-test distribution lacks. Without them a node with security
+ * on cannot create that index, so it cannot store API keys. Install only on a distribution without analysis-common:
+ * both would register the same names.
  */
-final class SecurityIndexAnalysis {
+public final class SecurityIndexAnalysisPlugin extends Plugin implements AnalysisPlugin {
 
-    private SecurityIndexAnalysis() {}
-
-    static Map<String, AnalysisProvider<TokenFilterFactory>> tokenFilters() {
+    @Override
+    public Map<String, AnalysisProvider<TokenFilterFactory>> getTokenFilters() {
         return Map.of(
             "lowercase", (indexSettings, environment, name, settings) -> filter(name, LowerCaseFilter::new),
             "unique", (indexSettings, environment, name, settings) -> filter(name, RemoveDuplicatesTokenFilter::new),
@@ -37,7 +39,8 @@ final class SecurityIndexAnalysis {
         );
     }
 
-    static Map<String, AnalysisProvider<TokenizerFactory>> tokenizers() {
+    @Override
+    public Map<String, AnalysisProvider<TokenizerFactory>> getTokenizers() {
         return Map.of("uax_url_email", (indexSettings, environment, name, settings) -> new AbstractTokenizerFactory(name) {
             @Override
             public Tokenizer create() {
