@@ -636,6 +636,9 @@ KibanaPasswordOpt = Annotated[str | None, typer.Option(help="Kibana password (pr
 KibanaVerifyOpt = Annotated[
     bool | None, typer.Option("--kibana-verify/--no-kibana-verify", help="check Kibana's TLS certificate [default: on]")
 ]
+KibanaSpaceOpt = Annotated[
+    str | None, typer.Option("--space", help="Kibana space id (env: KIBANA_SPACE; default: the default space)")
+]
 ObjectsFileOpt = Annotated[
     Path | None, typer.Option("--file", help="saved objects file (NDJSON) [default: the objects shipped with indexer]")
 ]
@@ -648,10 +651,12 @@ ExportFileOpt = Annotated[
 ]
 
 
-def _kibana_settings(url: str | None, username: str | None, password: str | None, verify: bool | None) -> Settings:
+def _kibana_settings(
+    url: str | None, username: str | None, password: str | None, verify: bool | None, space: str | None
+) -> Settings:
     """The top-level settings with the Kibana options given to a `kibana` command."""
     return state.settings.with_overrides(
-        kibana_url=url, kibana_username=username, kibana_password=password, kibana_verify=verify
+        kibana_url=url, kibana_username=username, kibana_password=password, kibana_verify=verify, kibana_space=space
     )
 
 
@@ -661,15 +666,19 @@ def kibana_setup(
     kibana_username: KibanaUserOpt = None,
     kibana_password: KibanaPasswordOpt = None,
     kibana_verify: KibanaVerifyOpt = None,
+    space: KibanaSpaceOpt = None,
     index: Annotated[str | None, typer.Option(help="alias the data view points at (env: INDEXER_INDEX; news)")] = None,
     file: ObjectsFileOpt = None,
 ) -> None:
     """Import the data view (on the index alias), saved search and "News archive" dashboard, overwriting them."""
-    settings = _kibana_settings(kibana_url, kibana_username, kibana_password, kibana_verify).with_overrides(index=index)
+    settings = _kibana_settings(kibana_url, kibana_username, kibana_password, kibana_verify, space)
+    settings = settings.with_overrides(index=index)
     report = kibana.setup(settings, file)
     console.print(
-        f"Kibana {report.version}: imported {report.imported} saved objects, data view on {settings.index!r}",
+        f"Kibana {report.version}: imported {report.imported} saved objects into space {report.space!r}, "
+        f"data view on {settings.index!r}",
         highlight=False,
+        soft_wrap=True,
     )
     for title, url in report.dashboards:
         console.print(f"{title}: {url}", soft_wrap=True, highlight=False)
@@ -682,9 +691,10 @@ def kibana_export(
     kibana_username: KibanaUserOpt = None,
     kibana_password: KibanaPasswordOpt = None,
     kibana_verify: KibanaVerifyOpt = None,
+    space: KibanaSpaceOpt = None,
 ) -> None:
     """Write Kibana's current version of the objects to a file (normalized), e.g. after editing them in Kibana."""
-    settings = _kibana_settings(kibana_url, kibana_username, kibana_password, kibana_verify)
+    settings = _kibana_settings(kibana_url, kibana_username, kibana_password, kibana_verify, space)
     report = kibana.export(settings, file)
     console.print(f"Kibana {report.version}: wrote {len(report.objects)} objects to {report.path}", highlight=False)
 

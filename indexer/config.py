@@ -72,6 +72,13 @@ def _port(value: Any) -> int:
     return number
 
 
+def _space(value: Any) -> str:
+    text = str(value)
+    if not re.fullmatch(r"[a-z0-9_-]+", text):
+        raise ValueError("must be a Kibana space id: lowercase letters, digits, '_' and '-'")
+    return text
+
+
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -122,6 +129,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("kibana_username", "KIBANA_USERNAME", "kibana", "username", help="Kibana user"),
     Option("kibana_password", "KIBANA_PASSWORD", "kibana", "password", secret=True, help="Kibana password"),
     Option("kibana_verify", "KIBANA_VERIFY_CERTS", "kibana", "verify_certs", _bool, help="verify Kibana's TLS"),
+    Option("kibana_space", "KIBANA_SPACE", "kibana", "space", _space, help="Kibana space for the saved objects"),
 )
 OPTIONS_BY_NAME = {option.name: option for option in OPTIONS}
 
@@ -162,6 +170,7 @@ class Settings:
     kibana_username: str | None = None
     kibana_password: str | None = field(default=None, repr=False)
     kibana_verify: bool = True
+    kibana_space: str = "default"
     sources: Mapping[str, str] = field(default_factory=dict, repr=False)
     warnings: tuple[str, ...] = field(default=(), repr=False)
 
