@@ -171,7 +171,7 @@ def check_space(kibana: Kibana) -> None:
     if answer.status == 404:
         raise IndexerError(
             f"Kibana at {redact_url(kibana.url)} has no space {kibana.space!r}",
-            "create it in Stack Management > Spaces, or choose another space (KIBANA_SPACE)",
+            "create it in Stack Management > Spaces, or set KIBANA_SPACE to one that exists",
         )
     kibana.check(answer, f"read the space {kibana.space!r}")
 
