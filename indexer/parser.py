@@ -80,7 +80,17 @@ def parse_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES)
 
 
 def parse_bytes(data: bytes, source: str = "<bytes>") -> Article:
-    """Parse one article file's bytes; ``source`` names it in errors. Raises :class:`ParseError`."""
+    """Parse one article file's bytes; ``source`` names it in errors. Raises only :class:`ParseError`: an
+    unexpected failure on one file (a parser bug) is a rejection with reason ``parser-error``, never a crash."""
+    try:
+        return _parse(data, source)
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise ParseError(source, "parser-error", f"the parser failed ({type(exc).__name__}: {exc})") from exc
+
+
+def _parse(data: bytes, source: str) -> Article:
     warnings: list[str] = []
     text = _decode(data, source, warnings)
     header, title_line, body = _split(text, source, warnings)
@@ -408,6 +418,11 @@ _BYLINE_CLASS = re.compile(r"-Person\b")
 
 _BODY, _CAPTION, _BOILERPLATE, _BYLINE = "body", "caption", "boilerplate", "byline"
 
+MAX_DEPTH = 100
+"""Elements nested deeper than this are read as plain text (blocks still end paragraphs) instead of walked.
+The deepest corpus body nests 16 elements; the walk recurses a few Python frames per level, so hostile input
+(hundreds of nested ``<div>`` or unclosed ``<b>``) would otherwise exhaust Python's recursion limit."""
+
 
 @dataclass(slots=True)
 class _ImageSlot:
@@ -449,6 +464,8 @@ class _BodyReader:
     _open_image: int | None = None
     _text_after_image: bool = False
     _last_h3: int | None = None
+    _depth: int = 0
+    _too_deep: bool = False
 
     def read(self, body: str, warnings: list[str]) -> None:
         """Read the body HTML; an unparsable body keeps its tag-stripped text with a warning."""
@@ -467,6 +484,8 @@ class _BodyReader:
         if content is not None:
             self._children(content)
             self._flush()
+        if self._too_deep:
+            warnings.append(f"HTML nested deeper than {MAX_DEPTH} elements: the deeper part was read as plain text")
 
     def images(self) -> tuple[Image, ...]:
         """The images with their captions; an image without one takes its ``alt``/``title`` text when
@@ -490,6 +509,37 @@ class _BodyReader:
                 self._text(child.tail)
 
     def _visit(self, element: etree._Element) -> None:
+        if self._depth >= MAX_DEPTH:
+            self._too_deep = True
+            self._plain(element)
+            return
+        self._depth += 1
+        self._visit_element(element)
+        self._depth -= 1
+
+    def _plain(self, element: etree._Element) -> None:
+        """Read `element` without recursion: its text in order, skipped elements left out, a block or ``<br>``
+        ending the text block; classes, links, captions and bold are not looked at."""
+        walk = etree.iterwalk(element, events=("start", "end"))
+        for event, node in walk:
+            tag = node.tag
+            if not isinstance(tag, str):
+                continue
+            if event == "start":
+                if tag in _SKIP_TAGS:
+                    walk.skip_subtree()
+                    continue
+                if tag in _BLOCK_TAGS or tag == "br":
+                    self._flush()
+                if node.text:
+                    self._text(node.text)
+            else:
+                if tag in _BLOCK_TAGS:
+                    self._flush()
+                if node.tail and node is not element:
+                    self._text(node.tail)
+
+    def _visit_element(self, element: etree._Element) -> None:
         tag = element.tag
         if not isinstance(tag, str) or tag in _SKIP_TAGS:
             return

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from indexer import parser as parser_module
 from indexer.article import Article, GalleryItem, Image, Link
 from indexer.outlets import article_id_from_url, hash_id, is_article_url, outlet_from_host
-from indexer.parser import DEFAULT_MAX_BYTES, ParseError, parse_bytes, parse_file
+from indexer.parser import DEFAULT_MAX_BYTES, MAX_DEPTH, ParseError, parse_bytes, parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "examples" / "dw-67150547.md"
@@ -587,6 +588,37 @@ def test_html_hiding_most_of_the_body_is_reported() -> None:
         "broken HTML: only 21% of the body's non-ASCII text could be read (an unterminated tag or attribute hides"
         " the rest)",
     )
+
+
+@pytest.mark.parametrize(("opening", "closing"), [("<div>", "</div>"), ("<b>", ""), ("<span><i>", "")])
+@pytest.mark.parametrize("depth", [331, 500, 1000])
+def test_deeply_nested_html_is_read_as_plain_text_with_a_warning(opening: str, closing: str, depth: int) -> None:
+    """Hundreds of nested <div> or unclosed inline tags (hostile input) exhausted Python's recursion limit in the
+    tree walk (RecursionError: the whole run was lost). Beyond MAX_DEPTH the walk reads plain text, blocks apart."""
+    head = "<!--1593330846000-->\n[深层嵌套](https://www.dw.com/zh/a-1)\n------\n\n"
+    body = opening * depth + "<p>第一段</p>最深处的文字<br>第二行" + closing * depth
+    article = parse_bytes(f"{head}{body}\n".encode())
+    assert article.paragraphs == ("第一段", "最深处的文字", "第二行")
+    assert article.warnings == (
+        f"HTML nested deeper than {MAX_DEPTH} elements: the deeper part was read as plain text",
+    )
+
+
+def test_nesting_up_to_the_cap_is_walked_as_usual() -> None:
+    head = "<!--1593330846000-->\n[嵌套](https://www.dw.com/zh/a-1)\n------\n\n"
+    body = "<div>" * (MAX_DEPTH - 3) + "<p><b>小标题</b></p><p>正文。</p>" + "</div>" * (MAX_DEPTH - 3)
+    article = parse_bytes(f"{head}{body}\n".encode())
+    assert (article.headings, article.paragraphs, article.warnings) == (("小标题",), ("正文。",), ())
+
+
+def test_an_unexpected_failure_rejects_the_file_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(parser_module._BodyReader, "read", broken)
+    with pytest.raises(ParseError) as caught:
+        parse_file(REFERENCE)
+    assert (caught.value.reason, caught.value.detail) == ("parser-error", "the parser failed (RuntimeError: a bug)")
 
 
 # --- bad input that is rejected ------------------------------------------------------------------------------
