@@ -46,6 +46,7 @@ def test_reference_article_fields() -> None:
     assert article.body_time == utc(2023, 10, 19, 13, 8, 46, 609000)
     assert article.byline == ""
     assert article.warnings == ()
+    assert article.time_source == "comment"
     assert len(article.paragraphs) == 22
     assert article.paragraphs[0] == (
         "（德国之声中文网）俄罗斯外交部周四（10月19日）表示，俄罗斯外交部长拉夫罗夫拜会了朝鲜领导人金正恩，"
@@ -472,12 +473,13 @@ def test_bom_and_crlf_line_ends_are_accepted() -> None:
     assert (article.id, article.title) == ("a-53784676", "新冠疫情：全球确诊突破千万")
     assert article.published_at == utc(2020, 6, 28, 7, 54, 6)
     assert article.paragraphs == ("全球新冠病毒确诊病例已突破1000万。",)
-    assert article.warnings == ()
+    assert article.warnings == ("UTF-8 byte order mark at the start: skipped", "CRLF line ends (Windows)")
 
 
 def test_unusable_header_time_falls_back_to_the_body_time() -> None:
     article = parse("quirk-bad-date.md")
     assert article.published_at == article.body_time == utc(2023, 10, 19, 13, 8, 46, 609000)
+    assert article.time_source == "body"
     assert article.warnings == (
         "header time '2023-10-19' is not epoch milliseconds",
         "no usable header time: published_at is the body time 2023-10-19T13:08:46.609000+00:00",
@@ -493,9 +495,12 @@ def test_unusable_header_time_falls_back_to_the_body_time() -> None:
 )
 def test_no_time_at_all_gives_none_and_stays_searchable(name: str, first_warning: str) -> None:
     article = parse(name)
-    assert article.published_at is None
+    assert (article.published_at, article.time_source) == (None, "none")
     assert article.paragraphs == ("阿里巴巴集团董事会主席张勇表达了对监管政策的支持。",)
-    assert article.warnings == (first_warning, "no usable time in the header or the body: published_at is None")
+    assert article.warnings == (
+        first_warning,
+        "no usable time in the header, the body or a date line: published_at is None (undated)",
+    )
 
 
 def test_header_and_body_time_far_apart_keep_the_header_with_a_warning() -> None:
@@ -634,10 +639,7 @@ def test_an_unexpected_failure_rejects_the_file_instead_of_raising(monkeypatch: 
             "encoding",
             "not UTF-8 (29 invalid byte sequences, first at byte 22) nor GB18030 or Big5 Chinese",
         ),
-        ("quirk-no-header.md", "no-header", 'no header line (expected "<!--epoch-ms-->" on line 1)'),
-        ("quirk-header-only.md", "truncated", "file ends after the header line (no title line)"),
-        ("quirk-no-url.md", "no-url", "line 2 has no http(s) URL: ''"),
-        ("quirk-relative-url.md", "no-url", "line 2 has no http(s) URL: '/realtime/china/story20200627-1064791'"),
+        ("quirk-header-only.md", "no-article", "holds no article: no title and no body text"),
     ],
 )
 def test_rejected_files_name_the_file_and_the_problem(name: str, reason: str, detail: str) -> None:
@@ -654,7 +656,7 @@ def test_rejected_files_name_the_file_and_the_problem(name: str, reason: str, de
         (b"  \n\n", "empty"),
         (b"\x89PNG\r\n\x1a\n" + bytes(200), "binary"),
         (b"<!--1593330846000-->\n" + bytes(range(1, 32)) * 20, "binary"),
-        (b"<!--1593330846000-->\nplain text, no link\n", "no-url"),
+        (b"<!--1593330846000-->\n\n", "no-article"),
     ],
 )
 def test_rejected_bytes(data: bytes, reason: str) -> None:
