@@ -15,6 +15,7 @@ from indexer.errors import QueryError
 from indexer.mapping import TEXT_FIELDS
 from indexer.normalize import char_tokens, fold
 from indexer.query import (
+    DATE_FIELD,
     FIELD_NAMES,
     KEYWORD_FIELDS,
     MAX_TERMS,
@@ -24,8 +25,10 @@ from indexer.query import (
     Keyword,
     Query,
     Text,
+    Undated,
     date_range,
     parse,
+    recall_clause,
     to_dsl,
 )
 from indexer.segment import Segmenter, get_segmenter
@@ -105,6 +108,18 @@ def test_inline_dates_are_whole_periods(value: str, start: tuple[int, ...] | Non
     assert term == DateRange(
         datetime(*start, tzinfo=zone) if start else None, datetime(*end, tzinfo=zone) if end else None
     )
+
+
+def test_date_none_matches_articles_without_a_publish_time(segmenter: Segmenter) -> None:
+    assert parse("date:none").groups == ((Undated(),),)
+    assert parse("DATE:None 疫情").groups == ((Undated(),), (Text("疫情"),))
+    missing = {"bool": {"must_not": [{"exists": {"field": DATE_FIELD}}]}}
+    assert recall_clause(Undated()) == missing
+    query = parse("疫情 -date:none")
+    assert query.excluded == (Undated(),)
+    assert to_dsl(query, segmenter)["bool"]["must_not"] == [missing]
+    assert parse("date:none OR date:2020").groups[0][0] == Undated()
+    assert parse("date:none").date_bounds() == DateRange(None, None)
 
 
 def test_date_bounds_intersect_anded_ranges() -> None:
