@@ -455,6 +455,7 @@ def stats_command(
 SEARCH_HELP = (
     "Search articles: prints a table, or --json / --jsonl / --csv; --count prints just the number.\n\n"
     "[bold]What a term matches:[/] an article whose title, body, subheadings, image captions or gallery text "
+    "contain it (not link text: a list of links to other articles is navigation; search it with links:), "
     "as grep would find it, except that width (ＡＢＣ = ABC), case, Traditional vs Simplified script "
     "(臺灣 = 台湾) and whitespace next to a Chinese character don't matter (between Latin letters or digits it "
     "separates words: l2 doesn't find Jul 23). A term inside a longer word matches too (农业 finds "
@@ -465,6 +466,7 @@ SEARCH_HELP = (
     "  疫情 -武汉                  疫情 but not 武汉\n"
     '  "B-52 轰炸机"               one exact phrase\n'
     "  title:普京 body:… caption:…  only in the title / body and subheadings / captions and galleries\n"
+    "  links:普京                   only in link text (related-reading lists too), never searched without links:\n"
     "  outlet:dw person:习近平 place:… org:… keyword:…  exact values, as `indexer terms` lists them\n"
     "  date:2020-10..2020-12 date:2020 date:2020-07-01..  publish dates (YYYY, YYYY-MM or YYYY-MM-DD, "
     "ends included, configured time zone); --from/--to do the same\n"

@@ -14,7 +14,12 @@ from indexer import __version__
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
 TEXT_FIELDS = ("title", "body", "headings", "captions", "gallery")
-"""Displayed text fields; each has a ``chars.<name>`` and a ``words.<name>`` view."""
+"""Displayed text fields, searched by default; each has a ``chars.<name>`` and a ``words.<name>`` view."""
+LINK_FIELD = "links"
+"""The anchor text of every link in the body: it has views too, but only the ``links:`` scope searches it
+(related-reading lists are navigation, and counting them by default would inflate mentions)."""
+VIEW_FIELDS = (*TEXT_FIELDS, LINK_FIELD)
+"""Every field with a ``chars.<name>`` and a ``words.<name>`` view."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ view, scoring only: whole-word matches rank above matches inside a longer word).
 Elasticsearch as the query of a ``match_phrase``, ``term`` or ``range`` built here, never as query_string,
 wildcard, regexp or script.
 
-``date:none`` matches the articles without a publish time.
+Link text (the anchor text of every link, related-reading lists included) is searched only with ``links:``; a term
+without a prefix searches the displayed text fields. ``date:none`` matches the articles without a publish time.
 
 Field syntax is a prefix of ASCII letters and a colon naming a known field (case-insensitive). Anything else with a
 colon is plain text: ``12:30``, ``B-52:``, URLs (``https://…``). An unknown ``name:`` prefix of letters is an
@@ -32,15 +33,17 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from indexer.errors import QueryError
-from indexer.mapping import TEXT_FIELDS
+from indexer.mapping import LINK_FIELD, TEXT_FIELDS
 from indexer.normalize import char_tokens, fold
 
 SCOPES: dict[str, tuple[str, ...]] = {
     "title": ("title",),
     "body": ("body", "headings"),
     "caption": ("captions", "gallery"),
+    "links": (LINK_FIELD,),
 }
-"""Text field prefixes and the displayed fields (``chars.*``/``words.*`` views) they search."""
+"""Text field prefixes and the fields (``chars.*``/``words.*`` views) they search. A term without a prefix
+searches :data:`~indexer.mapping.TEXT_FIELDS`: link text only with ``links:``."""
 KEYWORD_FIELDS: dict[str, str] = {
     "outlet": "outlet",
     "person": "persons",
@@ -59,6 +62,7 @@ RANKING_BOOSTS: dict[str, float] = {
     "body": 1.0,
     "captions": 1.0,
     "gallery": 1.0,
+    LINK_FIELD: 1.0,
 }
 """Boost of a whole-word match per field: title > headings > body, captions, gallery."""
 MAX_TERMS = 64
