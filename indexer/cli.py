@@ -470,7 +470,7 @@ SEARCH_HELP = (
     "  outlet:dw person:习近平 place:… org:… keyword:…  exact values, as `indexer terms` lists them\n"
     "  date:2020-10..2020-12 date:2020 date:2020-07-01..  publish dates (YYYY, YYYY-MM or YYYY-MM-DD, "
     "ends included, configured time zone); --from/--to do the same\n"
-    "  date:none                    articles without a publish time (undated); -date:none: only dated ones\n\n"
+    "  date:none                    articles without a publish time (undated); 疫情 -date:none: dated ones only\n\n"
     "Only a known field name before a colon is field syntax: 12:30, B-52: or https://… are searched as text, and "
     "an unknown name: is an error (quote it to search it). Parentheses don't group; quote text that holds ( ) or "
     "starts with -."
