@@ -55,9 +55,10 @@ class Article:
     """
 
     id: str
-    """Stable article id taken from the URL (``a-67150547``), or ``h`` + 16 hex digits of SHA-1."""
+    """Stable article id taken from the URL (``a-67150547``), or ``h`` + 16 hex digits of SHA-1 (of the URL; of
+    the title and body when the file names no URL)."""
     outlet: str
-    """Short outlet name derived from the URL host (``dw``, ``bbc``, ``cna`` ...)."""
+    """Short outlet name derived from the URL host (``dw``, ``bbc``, ``cna`` ...); ``unknown`` without a URL."""
     host: str
     url: str
     title: str

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 CANONICAL_RULE = "------"
 MAX_TITLE_LINES = 8
-"""A title link may span at most this many lines (a feed title with line breaks inside the brackets)."""
+"""A title link may span at most this many lines (a feed title with line breaks, even blank lines, inside the
+brackets); the rule ends it, and the ``](url)`` must be on its last line."""
 MAX_FRONT_MATTER_LINES = 60
 """A YAML front matter block must close within this many lines, or the ``---`` is not one."""
 
@@ -179,12 +180,12 @@ def _title(lines: _Lines, warnings: list[str]) -> tuple[str, str, int]:
     parts: list[str] = []
     for ahead in range(MAX_TITLE_LINES):
         line = lines.peek(ahead)
-        if line is None or (ahead and (not line.strip() or _RULE.fullmatch(line))):
+        if line is None or (ahead and _RULE.fullmatch(line)):
             break
         parts.append(line.strip())
         joined = "\n".join(parts)
         cut = joined.rfind("](")
-        if joined.startswith("[") and joined.endswith(")") and cut > 0:
+        if joined.startswith("[") and joined.endswith(")") and cut > 0 and "\n" not in joined[cut:]:
             if ahead:
                 warnings.append(f"the title spans lines {number}-{number + ahead} (line breaks inside the brackets)")
             lines.skip(ahead + 1)

@@ -4,7 +4,8 @@ An article id is the outlet's own id taken from the URL where it has one (DW ``a
 ``202008030316``, Solidot ``sid-65559`` ...), otherwise ``h`` followed by the first 16 hex digits of the
 SHA-1 of the URL without its scheme. These are the corpus file names, so the rules below reproduce the
 corpus builder's choices exactly, including where an outlet's page has an id the builder did not use
-(bare-number BBC URLs, 2014 BBC slugs with a hyphen).
+(bare-number BBC URLs, 2014 BBC slugs with a hyphen). An article whose file names no URL is identified by its
+text (:func:`content_id`) under the outlet :data:`UNKNOWN_OUTLET`.
 """
 
 from __future__ import annotations

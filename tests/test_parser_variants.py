@@ -237,11 +237,18 @@ def test_precedence_comment_then_body_then_date_line() -> None:
     assert parse_bytes(no_body_time.encode()).time_source == "date-line"
 
 
-def test_a_title_may_not_swallow_the_rule_or_a_blank_line() -> None:
+def test_a_title_may_not_swallow_the_rule() -> None:
     warnings: list[str] = []
     header = read_header("<!--1-->\n[一个没有结尾的标题\n------\n\n<p>正文</p>\n", warnings)
     assert (header.title, header.link_line, header.body) == ("[一个没有结尾的标题", 0, "<p>正文</p>")
     assert warnings == ['no "[title](url)" line: the title is the heading on line 2, without a URL']
+
+
+def test_a_feed_title_ending_in_blank_lines_is_one_title() -> None:
+    text = "<!--1601434800000-->\n[美国大选首场辩论\n\n](https://www.bbc.com/zhongwen/simp/world-54349485)\n------\n\n<p>正文。</p>\n"
+    article = parse_bytes(text.encode())
+    assert (article.title, article.id, article.paragraphs) == ("美国大选首场辩论", "world-54349485", ("正文。",))
+    assert article.warnings == ("the title spans lines 2-4 (line breaks inside the brackets)",)
 
 
 @pytest.mark.parametrize(
