@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
+
+TimeSource = Literal["comment", "body", "date-line", "front-matter", "none", "unknown"]
+TIME_SOURCES: dict[TimeSource, str] = {
+    "comment": "the time comment",
+    "body": "the body time",
+    "date-line": "the date line",
+    "front-matter": "the front matter date",
+    "none": "no time",
+    "unknown": "a source not recorded (rebuilt from an index made before time sources were)",
+}
+"""Where an article's ``published_at`` comes from, best first, as stored in ``time_source``: the time comment
+``<!--epoch-ms-->``, the time printed at the top of the body, a ``日期：`` line after the rule (older layout), the
+``date`` of a YAML front matter block (a blog post), none (undated)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +55,18 @@ class Article:
     """
 
     id: str
-    """Stable article id taken from the URL (``a-67150547``), or ``h`` + 16 hex digits of SHA-1."""
+    """Stable article id taken from the URL (``a-67150547``), or ``h`` + 16 hex digits of SHA-1 (of the URL; of
+    the title and body when the file names no URL)."""
     outlet: str
-    """Short outlet name derived from the URL host (``dw``, ``bbc``, ``cna`` ...)."""
+    """Short outlet name derived from the URL host (``dw``, ``bbc``, ``cna`` ...); ``unknown`` without a URL."""
     host: str
     url: str
     title: str
     published_at: datetime | None
-    """Publish time from the file's header line, timezone-aware (UTC); the body's time when the header
-    has none; None when the file carries no usable time at all (see ``warnings``)."""
+    """Publish time, timezone-aware (UTC), from the best source the file has (see ``time_source``); None when
+    it carries no usable time at all (see ``warnings``)."""
+    time_source: TimeSource = "none"
+    """Where ``published_at`` comes from: one of :data:`TIME_SOURCES`."""
     body_time: datetime | None = None
     """The time some outlets print at the top of the body (UTC; a date alone gives midnight), when present."""
     paragraphs: tuple[str, ...] = ()

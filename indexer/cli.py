@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from indexer import kibana, node, output
+from indexer.article import TIME_SOURCES
 from indexer.client import connect, explain, redact_url, server_info
 from indexer.config import Settings, load_settings
 from indexer.errors import IndexerError, IndexMissing
@@ -275,6 +276,7 @@ def _summary_table(title: str, summary: Summary, items: str = "files") -> Table:
     rows = [
         (f"{items} seen", f"{summary.seen:,}"),
         ("indexed", f"{summary.indexed:,}"),
+        *_time_source_rows(summary),
         ("unchanged (skipped)", f"{summary.unchanged:,}"),
         *(
             [("  of them stored with another path", f"{summary.moved:,} (moved? `indexer reindex PATH` updates)")]
@@ -291,6 +293,15 @@ def _summary_table(title: str, summary: Summary, items: str = "files") -> Table:
     for key, value in rows:
         table.add_row(key, value)
     return table
+
+
+def _time_source_rows(summary: Summary) -> list[tuple[str, str]]:
+    """One row per source of the indexed articles' publish times, best source first."""
+    return [
+        ("  undated (no time found)" if code == "none" else f"  dated by {description}", f"{count:,}")
+        for code, description in TIME_SOURCES.items()
+        if (count := summary.time_sources.get(code, 0))
+    ]
 
 
 def _reasons(summary: Summary) -> str:
@@ -445,7 +456,8 @@ def stats_command(
 SEARCH_HELP = (
     "Search articles: prints a table, or --json / --jsonl / --csv; --count prints just the number.\n\n"
     "[bold]What a term matches:[/] an article whose title, body, subheadings, image captions or gallery text "
-    "contain it, as grep would find it, except that width (ＡＢＣ = ABC), case, Traditional vs Simplified script "
+    "contain it (not link text: a list of links to other articles is navigation; search it with links:), "
+    "as grep would find it, except that width (ＡＢＣ = ABC), case, Traditional vs Simplified script "
     "(臺灣 = 台湾) and whitespace next to a Chinese character don't matter (between Latin letters or digits it "
     "separates words: l2 doesn't find Jul 23). A term inside a longer word matches too (农业 finds "
     "中国农业发展银行); articles where it is a whole word rank higher, in the title highest.\n\n"
@@ -455,9 +467,11 @@ SEARCH_HELP = (
     "  疫情 -武汉                  疫情 but not 武汉\n"
     '  "B-52 轰炸机"               one exact phrase\n'
     "  title:普京 body:… caption:…  only in the title / body and subheadings / captions and galleries\n"
+    "  links:普京                   only in link text (related-reading lists too), never searched without links:\n"
     "  outlet:dw person:习近平 place:… org:… keyword:…  exact values, as `indexer terms` lists them\n"
     "  date:2020-10..2020-12 date:2020 date:2020-07-01..  publish dates (YYYY, YYYY-MM or YYYY-MM-DD, "
-    "ends included, configured time zone); --from/--to do the same\n\n"
+    "ends included, configured time zone); --from/--to do the same\n"
+    "  date:none                    articles without a publish time (undated); 疫情 -date:none: dated ones only\n\n"
     "Only a known field name before a colon is field syntax: 12:30, B-52: or https://… are searched as text, and "
     "an unknown name: is an error (quote it to search it). Parentheses don't group; quote text that holds ( ) or "
     "starts with -."

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from indexer.article import Article, GalleryItem, Image, Link
-from indexer.mapping import TEXT_FIELDS
+from indexer.mapping import LINK_FIELD, VIEW_FIELDS
 from indexer.normalize import char_tokens, script_of
 from indexer.segment import Segmenter, Token
 
@@ -28,7 +28,8 @@ def document_id(article: Article) -> str:
 
 
 def field_texts(article: Article) -> dict[str, list[str]]:
-    """The displayed text of each searchable field, one entry per paragraph/caption (phrases don't cross them)."""
+    """The displayed text of each field with search views, one entry per paragraph/caption/link (phrases don't
+    cross them)."""
     gallery = [article.gallery_title] if article.gallery_title else []
     for item in article.gallery:
         gallery += [text for text in (item.title, item.caption) if text]
@@ -38,6 +39,7 @@ def field_texts(article: Article) -> dict[str, list[str]]:
         "headings": list(article.headings),
         "captions": list(article.captions),
         "gallery": gallery,
+        LINK_FIELD: [link.text for link in article.links],
     }
 
 
@@ -46,18 +48,22 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def build_document(article: Article, segmenter: Segmenter, source: SourceFile | None = None) -> dict[str, Any]:
-    """The document to index: original fields, derived chars/words views, entities, keywords and counts."""
+    """The document to index: original fields, derived chars/words views, entities, keywords and counts.
+
+    Entities and keywords come from the displayed text only: link text (its own views) would count the titles of
+    related-reading lists as mentions."""
     texts = field_texts(article)
     chars: dict[str, list[str]] = {}
     words: dict[str, list[str]] = {}
     tokens: list[Token] = []
     body_words = 0
-    for name in TEXT_FIELDS:
+    for name in VIEW_FIELDS:
         chars[name] = [char_tokens(text) for text in texts[name]]
         words[name] = []
         for text in texts[name]:
             field_tokens = segmenter.tokens(text)
-            tokens += field_tokens
+            if name != LINK_FIELD:
+                tokens += field_tokens
             words[name].append(" ".join(token.word for token in field_tokens))
             if name == "body":
                 body_words += len(field_tokens)
@@ -69,6 +75,7 @@ def build_document(article: Article, segmenter: Segmenter, source: SourceFile | 
         "url": article.url,
         "title": article.title,
         "published_at": _iso(article.published_at),
+        "time_source": article.time_source,
         "body_time": _iso(article.body_time),
         "body": list(article.paragraphs),
         "headings": list(article.headings),
@@ -120,6 +127,7 @@ def article_from_source(source: dict[str, Any]) -> Article:
         url=source["url"],
         title=source.get("title", ""),
         published_at=_time(source.get("published_at")),
+        time_source=source.get("time_source") or ("unknown" if source.get("published_at") else "none"),
         body_time=_time(source.get("body_time")),
         paragraphs=_tuple(source.get("body")),
         headings=_tuple(source.get("headings")),

@@ -52,6 +52,8 @@ class Outcome:
     detail: str = ""
     doc_id: str = ""
     warnings: tuple[str, ...] = ()
+    time_source: str = ""
+    """Where an indexed article's publish time comes from (:data:`indexer.article.TIME_SOURCES`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class Prepared:
     doc_id: str
     lines: bytes
     warnings: tuple[str, ...]
+    time_source: str = ""
 
 
 @dataclass(slots=True)
@@ -85,6 +88,8 @@ class Summary:
     """Bulk requests sent again after a connection error, timeout or 429/5xx answer."""
     retried_items: int = 0
     """Documents sent again after the server rejected them with 429 (its write queue was full)."""
+    time_sources: dict[str, int] = field(default_factory=dict)
+    """Indexed articles by where their publish time comes from (``none``: undated)."""
 
     @property
     def complete(self) -> bool:
@@ -184,7 +189,8 @@ def process_files(paths: Sequence[str]) -> list[Outcome | Prepared]:
         except Exception as exc:  # a bug or pathological input must not stop the run: report it
             results.append(Outcome(name, "rejected", "segmentation", f"{name}: {type(exc).__name__}: {exc}"))
             continue
-        results.append(Prepared(name, doc_id, _bulk_lines(index, doc_id, version, document), article.warnings))
+        lines = _bulk_lines(index, doc_id, version, document)
+        results.append(Prepared(name, doc_id, lines, article.warnings, article.time_source))
     return results
 
 
@@ -196,11 +202,13 @@ def process_sources(items: Sequence[tuple[str, str, int, dict[str, Any]]]) -> li
         name = f"{source_index}/{doc_id}"
         try:
             origin = source.get("source")
-            document = build_document(article_from_source(source), segmenter, SourceFile(**origin) if origin else None)
+            article = article_from_source(source)
+            document = build_document(article, segmenter, SourceFile(**origin) if origin else None)
         except Exception as exc:  # report, never stop the run
             results.append(Outcome(name, "rejected", "segmentation", f"{name}: {type(exc).__name__}: {exc}", doc_id))
             continue
-        results.append(Prepared(name, doc_id, _bulk_lines(_worker["index"], doc_id, version, document), ()))
+        lines = _bulk_lines(_worker["index"], doc_id, version, document)
+        results.append(Prepared(name, doc_id, lines, (), article.time_source))
     return results
 
 
@@ -230,6 +238,8 @@ class _Tally:
                 summary.reasons[outcome.reason] = summary.reasons.get(outcome.reason, 0) + 1
             elif outcome.reason == "moved":
                 summary.moved += 1
+            if outcome.status == "indexed":
+                summary.time_sources[outcome.time_source] = summary.time_sources.get(outcome.time_source, 0) + 1
             if outcome.warnings:
                 summary.warned += 1
             if outcome.status == "rejected" or outcome.warnings:
@@ -415,7 +425,9 @@ def _pipeline(
         with pending_lock:
             prepared = pending.pop(key)
         if error is None:
-            tally.record(Outcome(prepared.path, "indexed", doc_id=prepared.doc_id, warnings=prepared.warnings))
+            tally.record(
+                Outcome(prepared.path, "indexed", "", "", prepared.doc_id, prepared.warnings, prepared.time_source)
+            )
         elif status == 409:
             detail = f"{prepared.path}: another file with the same article and a newer version is already indexed"
             tally.record(Outcome(prepared.path, "rejected", "duplicate", detail, prepared.doc_id))

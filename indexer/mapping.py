@@ -16,7 +16,12 @@ MAPPING_FILE = "data/mappings/news.json"
 """The mapping file, relative to the ``indexer`` package."""
 
 TEXT_FIELDS = ("title", "body", "headings", "captions", "gallery")
-"""Displayed text fields; each has a ``chars.<name>`` and a ``words.<name>`` view."""
+"""Displayed text fields, searched by default; each has a ``chars.<name>`` and a ``words.<name>`` view."""
+LINK_FIELD = "links"
+"""The anchor text of every link in the body: it has views too, but only the ``links:`` scope searches it
+(related-reading lists are navigation, and counting them by default would inflate mentions)."""
+VIEW_FIELDS = (*TEXT_FIELDS, LINK_FIELD)
+"""Every field with a ``chars.<name>`` and a ``words.<name>`` view."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ An article id is the outlet's own id taken from the URL where it has one (DW ``a
 ``202008030316``, Solidot ``sid-65559`` ...), otherwise ``h`` followed by the first 16 hex digits of the
 SHA-1 of the URL without its scheme. These are the corpus file names, so the rules below reproduce the
 corpus builder's choices exactly, including where an outlet's page has an id the builder did not use
-(bare-number BBC URLs, 2014 BBC slugs with a hyphen).
+(bare-number BBC URLs, 2014 BBC slugs with a hyphen). An article whose file names no URL is identified by its
+text (:func:`content_id`) under the outlet :data:`UNKNOWN_OUTLET`.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ OUTLETS: tuple[Outlet, ...] = (
     Outlet("zaobao", ("zaobao.com", "zaobao.com.sg"), (_re(r"/story(?P<id>\d{8}-\d+)$"),)),
 )
 
+UNKNOWN_OUTLET = "unknown"
+"""The outlet of an article whose file names no URL."""
 MAX_ID_LENGTH = 80
 """Ids are cut to this length (they are file names; long Bitter Winter and NYT slugs exceed it)."""
 _ID_PREFIX = {"dw": "a-", "solidot": "sid-"}
@@ -97,12 +100,12 @@ def find_outlet(host: str) -> Outlet | None:
 
 
 def outlet_from_host(host: str) -> str:
-    """Short outlet name for ``host`` (``www.dw.com`` -> ``dw``); unknown hosts give the host without ``www.``."""
+    """Short outlet name for ``host`` (``www.dw.com`` -> ``dw``); unknown hosts give the host without ``www.``, no
+    host gives :data:`UNKNOWN_OUTLET`."""
     outlet = find_outlet(host)
     if outlet is not None:
         return outlet.name
-    host = host.lower()
-    return host.removeprefix("www.")
+    return host.lower().removeprefix("www.") or UNKNOWN_OUTLET
 
 
 def _host_and_target(url: str) -> tuple[str, str] | None:
@@ -138,6 +141,13 @@ def _outlet_id(outlet: Outlet, target: str) -> str | None:
 def hash_id(url: str) -> str:
     """``h`` + the first 16 hex digits of the SHA-1 of ``url`` without its scheme."""
     return "h" + hashlib.sha1(_SCHEME.sub("", url, count=1).encode("utf-8")).hexdigest()[:16]
+
+
+def content_id(title: str, body: str) -> str:
+    """The id of an article without a URL: ``h`` + the first 16 hex digits of the SHA-1 of its title and body
+    source (whitespace runs collapsed, so line ends and re-wrapping don't change it)."""
+    text = " ".join(title.split()) + "\n" + " ".join(body.split())
+    return "h" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def article_id_from_url(url: str) -> str:

@@ -1,8 +1,10 @@
 """Parse one archived article file into an :class:`~indexer.article.Article`.
 
-The file format (``<!--epoch-ms-->``, ``[title](url)``, ``------``, an empty line, the body HTML on one
-line) and what happens to each kind of bad input -- rejected with a :class:`ParseError` or indexed with a
-warning -- are described in ``docs/input-format.md``.
+The file format (``<!--epoch-ms-->``, ``[title](url)``, ``------``, an empty line, the body HTML on one line), its
+variants (found by :mod:`indexer.header`) and what happens to each kind of bad input are described in
+``docs/input-format.md``. A file is rejected with a :class:`ParseError` only when it holds no article (no title and
+no body text, binary data, not text in a supported encoding, too large to read); everything else is indexed, with a
+warning for whatever was odd.
 """
 
 from __future__ import annotations
@@ -20,8 +22,17 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from indexer.article import Article, GalleryItem, Image, Link
-from indexer.outlets import article_id_from_url, find_outlet, host_of, is_article_url, outlet_from_host
+from indexer.article import TIME_SOURCES, Article, GalleryItem, Image, Link, TimeSource
+from indexer.header import Header, read_header
+from indexer.outlets import (
+    UNKNOWN_OUTLET,
+    article_id_from_url,
+    content_id,
+    find_outlet,
+    host_of,
+    is_article_url,
+    outlet_from_host,
+)
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 """Files larger than this are rejected without being read (``too-large``)."""
@@ -80,31 +91,46 @@ def parse_file(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES)
 
 
 def parse_bytes(data: bytes, source: str = "<bytes>") -> Article:
-    """Parse one article file's bytes; ``source`` names it in errors. Raises :class:`ParseError`."""
+    """Parse one article file's bytes; ``source`` names it in errors. Raises only :class:`ParseError`: an
+    unexpected failure on one file (a parser bug) is a rejection with reason ``parser-error``, never a crash."""
+    try:
+        return _parse(data, source)
+    except ParseError:
+        raise
+    except Exception as exc:
+        raise ParseError(source, "parser-error", f"the parser failed ({type(exc).__name__}: {exc})") from exc
+
+
+def _parse(data: bytes, source: str) -> Article:
     warnings: list[str] = []
     text = _decode(data, source, warnings)
-    header, title_line, body = _split(text, source, warnings)
-    title, url = _title_and_url(title_line, source, warnings)
+    header = read_header(text, warnings)
+    title = _title(header, warnings)
+    url = _url(header, warnings)
     host = host_of(url)
     outlet = find_outlet(host)
     zone = ZoneInfo(outlet.time_zone if outlet is not None else "UTC")
     reader = _BodyReader(url, title, zone)
+    body = header.body
     if body is not None:
         reader.read(body, warnings)
     images = reader.images()
     if body and body.strip():
         _check_recovered_text(body, reader, images, warnings)
-    published_at = _published_at(_header_time(header, warnings), reader.time, warnings)
+    if not title and not _has_text(reader, images):
+        raise ParseError(source, "no-article", "holds no article: no title and no body text")
+    published_at, time_source = _published_at(header, reader.time, zone, warnings)
     if "\ufffd" in text:
         count = text.count("\ufffd")
         warnings.append(f"{count} replacement character(s) U+FFFD: the feed lost characters")
     return Article(
-        id=article_id_from_url(url),
+        id=article_id_from_url(url) if url else content_id(title, body or ""),
         outlet=outlet_from_host(host),
         host=host,
         url=url,
         title=title,
         published_at=published_at,
+        time_source=time_source,
         body_time=reader.time.at if reader.time is not None else None,
         paragraphs=tuple(reader.paragraphs),
         headings=tuple(reader.headings),
@@ -148,7 +174,9 @@ def _decode(data: bytes, source: str, warnings: list[str]) -> str:
     head = data[:65536]
     if len(head) - len(head.translate(None, _CONTROL_BYTES)) > len(head) // 100:
         raise ParseError(source, "binary", "binary data (over 1% control characters), not text")
-    data = data.removeprefix(codecs.BOM_UTF8)
+    if data.startswith(codecs.BOM_UTF8):
+        warnings.append("UTF-8 byte order mark at the start: skipped")
+        data = data.removeprefix(codecs.BOM_UTF8)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -188,12 +216,17 @@ def _legacy_decode(data: bytes) -> tuple[str, str] | None:
     return (best[1], best[2]) if best is not None else None
 
 
+def _has_text(reader: _BodyReader, images: tuple[Image, ...]) -> bool:
+    """Whether the body yielded searchable text: paragraphs, headings, a gallery or a caption."""
+    return bool(reader.paragraphs or reader.headings or reader.gallery or any(image.caption for image in images))
+
+
 def _check_recovered_text(body: str, reader: _BodyReader, images: tuple[Image, ...], warnings: list[str]) -> None:
     """Warn when the body yields no text, or far less non-ASCII text than its HTML holds (broken markup such
     as an unterminated attribute hides the rest of the body from any HTML parser, browsers included)."""
     texts = [*reader.paragraphs, *reader.headings, *reader.boilerplate, *(image.caption for image in images)]
     texts += [link.text for link in reader.links] + [item.title + item.caption for item in reader.gallery]
-    if not (reader.paragraphs or reader.headings or reader.gallery or any(image.caption for image in images)):
+    if not _has_text(reader, images):
         warnings.append("no text in the body (only embeds, links or footers)")
         return
     held, recovered = _wide(body), _wide("".join(texts))
@@ -209,59 +242,56 @@ def _wide(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass")) - len(text)
 
 
-# --- lines, title, url, times ------------------------------------------------------------------------
+# --- title, url, times ------------------------------------------------------------------------------
 
-_HEADER = re.compile(r"^<!--(.*)-->$")
+_ABSOLUTE_URL = re.compile(r"https?://[^\s/?#]+", re.IGNORECASE)
+_LINK_TITLE = re.compile(r"""\s+(?:"[^"]*"|'[^']*'|\([^)]*\))$""")
+"""A Markdown link title after the URL: ``(url "title")``."""
+_ZONE_AFTER_SPACE = re.compile(r"\s+([+-]\d\d:?\d\d)$")
 _EPOCH_MS = re.compile(r"[0-9]{1,16}")
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def _split(text: str, source: str, warnings: list[str]) -> tuple[str, str, str | None]:
-    """Header line, title line and body HTML (None when the file stops before the body)."""
-    lines = text.removesuffix("\n").split("\n", 4)
-    header = lines[0].strip()
-    if not _HEADER.match(header):
-        raise ParseError(source, "no-header", 'no header line (expected "<!--epoch-ms-->" on line 1)')
-    if len(lines) < 2:
-        raise ParseError(source, "truncated", "file ends after the header line (no title line)")
-    rest = [line.rstrip("\r") for line in lines[2:4]] + lines[4:]
-    body: str | None
-    if not rest:
-        body = None
-    elif rest[0].strip() == "------":
-        if len(rest) > 1 and rest[1].strip():
-            warnings.append("line 4 is not empty: read the body from line 4")
-            body = "\n".join(rest[1:])
-        else:
-            body = rest[2] if len(rest) > 2 else None
+def _title(header: Header, warnings: list[str]) -> str:
+    """The title: the link's (entities decoded twice when double-escaped), else the front matter's."""
+    title = _clean(html.unescape(header.title))
+    if title:
+        return title
+    if header.link_line:
+        warnings.append(f"no title on line {header.link_line}")
+    fallback = _clean(header.front_matter.get("title", ""))
+    if fallback:
+        warnings.append("the title is the front matter's")
+    return fallback
+
+
+def _url(header: Header, warnings: list[str]) -> str:
+    """The article URL: the link's when it is absolute http(s), else the front matter's ``from``; "" when neither
+    (the article is then identified by its text, see :func:`indexer.outlets.content_id`)."""
+    target = header.url.strip()
+    if target.startswith("<") and target.endswith(">"):
+        target = target[1:-1].strip()
+    target = _LINK_TITLE.sub("", target)
+    if _ABSOLUTE_URL.match(target):
+        return target
+    if not header.link_line:
+        problem = "no URL"
+    elif target:
+        problem = f"the link on line {header.link_line} has no absolute http(s) URL ({target[:80]!r})"
     else:
-        warnings.append('line 3 is not the "------" rule: read the body from line 3')
-        body = "\n".join(rest)
-    if body is None:
-        warnings.append("file ends before the body line (truncated): title only")
-    elif not text.endswith("\n"):
-        warnings.append("no newline at the end of the file: it may be cut off (truncated)")
-    return header, lines[1].strip(), body.removesuffix("\r") if body is not None else None
+        problem = f"the link on line {header.link_line} has no URL"
+    fallback = header.front_matter.get("from", "").strip()
+    if _ABSOLUTE_URL.match(fallback):
+        warnings.append(f"{problem}: the URL is the front matter's {fallback[:80]!r}")
+        return fallback
+    warnings.append(f"{problem}: the id is a hash of the title and body, the outlet {UNKNOWN_OUTLET!r}")
+    return ""
 
 
-def _title_and_url(line: str, source: str, warnings: list[str]) -> tuple[str, str]:
-    """Title and URL from line 2, ``[title](url)``."""
-    cut = line.rfind("](")
-    if not (line.startswith("[") and line.endswith(")") and cut > 0):
-        raise ParseError(source, "no-url", f'line 2 is not "[title](url)": {line[:80]!r}')
-    url = line[cut + 2 : -1].strip()
-    if not re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE):
-        raise ParseError(source, "no-url", f"line 2 has no http(s) URL: {url[:80]!r}")
-    title = _clean(html.unescape(line[1:cut]))
-    if not title:
-        warnings.append("no title on line 2")
-    return title, url
-
-
-def _header_time(header: str, warnings: list[str]) -> datetime | None:
-    """The epoch-milliseconds time of the header comment, when usable."""
-    value = header[4:-3].strip()
+def _comment_time(value: str, warnings: list[str]) -> datetime | None:
+    """The epoch-milliseconds time of the time comment, when usable."""
+    value = value.strip()
     if not _EPOCH_MS.fullmatch(value):
         warnings.append(f"header time {value[:40]!r} is not epoch milliseconds")
         return None
@@ -274,6 +304,35 @@ def _header_time(header: str, warnings: list[str]) -> datetime | None:
         warnings.append(f"header time {value}{shown} is outside 1990-2099")
         return None
     return moment
+
+
+def _stated_time(value: str | None, what: str, zone: ZoneInfo, warnings: list[str]) -> datetime | None:
+    """A time written out as text (a date line, a front matter date), when usable: RFC 822, ISO 8601 or a date;
+    naive times are in ``zone``."""
+    if value is None:
+        return None
+    found = _body_time(value, zone)
+    moment = found.at if found is not None else _loose_time(value, zone)
+    if moment is None:
+        warnings.append(f"{what} {value[:40]!r} is not a date")
+    elif not _EARLIEST <= moment < _LATEST:
+        warnings.append(f"{what} {value[:40]!r} is outside 1990-2099")
+        return None
+    return moment
+
+
+def _loose_time(value: str, zone: ZoneInfo) -> datetime | None:
+    """RFC 822 in any of its variants, or ISO 8601 with a space before the zone (Jekyll's ``date``)."""
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        try:
+            moment = datetime.fromisoformat(_ZONE_AFTER_SPACE.sub(r"\1", value.strip()))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,21 +373,31 @@ def _body_time(text: str, zone: ZoneInfo) -> _BodyTime | None:
     return _BodyTime(moment.astimezone(UTC), date_only=False)
 
 
-def _published_at(header: datetime | None, body: _BodyTime | None, warnings: list[str]) -> datetime | None:
-    """The header time, checked against the body time; the body time when the header has none."""
-    if header is None:
-        if body is None:
-            warnings.append("no usable time in the header or the body: published_at is None")
-            return None
-        warnings.append(f"no usable header time: published_at is the body time {body.at.isoformat()}")
-        return body.at
-    if body is not None:
-        end = body.at + (timedelta(days=1) if body.date_only else timedelta(0))
-        gap = max(body.at - header, header - end)
-        if gap > TIME_TOLERANCE:
-            shown = body.at.date().isoformat() if body.date_only else body.at.isoformat()
-            warnings.append(f"header time {header.isoformat()} and body time {shown} differ by {_duration(gap)}")
-    return header
+def _published_at(
+    header: Header, body: _BodyTime | None, zone: ZoneInfo, warnings: list[str]
+) -> tuple[datetime | None, TimeSource]:
+    """The publish time and its source: the time comment (checked against the body time), else the body time,
+    else the date line, else the front matter's date; None (``none``) when the file states no usable time."""
+    comment = _comment_time(header.comment, warnings) if header.comment is not None else None
+    fallbacks: tuple[tuple[TimeSource, datetime | None], ...] = (
+        ("body", body.at if body is not None else None),
+        ("date-line", _stated_time(header.date_line, "date line", zone, warnings)),
+        ("front-matter", _stated_time(header.front_matter.get("date"), "front matter date", zone, warnings)),
+    )
+    if comment is not None:
+        if body is not None:
+            end = body.at + (timedelta(days=1) if body.date_only else timedelta(0))
+            gap = max(body.at - comment, comment - end)
+            if gap > TIME_TOLERANCE:
+                shown = body.at.date().isoformat() if body.date_only else body.at.isoformat()
+                warnings.append(f"header time {comment.isoformat()} and body time {shown} differ by {_duration(gap)}")
+        return comment, "comment"
+    for source, moment in fallbacks:
+        if moment is not None:
+            warnings.append(f"no usable header time: published_at is {TIME_SOURCES[source]} {moment.isoformat()}")
+            return moment, source
+    warnings.append("no usable time in the header, the body or a date line: published_at is None (undated)")
+    return None, "none"
 
 
 def _duration(gap: timedelta) -> str:
@@ -408,6 +477,11 @@ _BYLINE_CLASS = re.compile(r"-Person\b")
 
 _BODY, _CAPTION, _BOILERPLATE, _BYLINE = "body", "caption", "boilerplate", "byline"
 
+MAX_DEPTH = 100
+"""Elements nested deeper than this are read as plain text (blocks still end paragraphs) instead of walked.
+The deepest corpus body nests 16 elements; the walk recurses a few Python frames per level, so hostile input
+(hundreds of nested ``<div>`` or unclosed ``<b>``) would otherwise exhaust Python's recursion limit."""
+
 
 @dataclass(slots=True)
 class _ImageSlot:
@@ -449,6 +523,8 @@ class _BodyReader:
     _open_image: int | None = None
     _text_after_image: bool = False
     _last_h3: int | None = None
+    _depth: int = 0
+    _too_deep: bool = False
 
     def read(self, body: str, warnings: list[str]) -> None:
         """Read the body HTML; an unparsable body keeps its tag-stripped text with a warning."""
@@ -467,6 +543,8 @@ class _BodyReader:
         if content is not None:
             self._children(content)
             self._flush()
+        if self._too_deep:
+            warnings.append(f"HTML nested deeper than {MAX_DEPTH} elements: the deeper part was read as plain text")
 
     def images(self) -> tuple[Image, ...]:
         """The images with their captions; an image without one takes its ``alt``/``title`` text when
@@ -490,6 +568,37 @@ class _BodyReader:
                 self._text(child.tail)
 
     def _visit(self, element: etree._Element) -> None:
+        if self._depth >= MAX_DEPTH:
+            self._too_deep = True
+            self._plain(element)
+            return
+        self._depth += 1
+        self._visit_element(element)
+        self._depth -= 1
+
+    def _plain(self, element: etree._Element) -> None:
+        """Read `element` without recursion: its text in order, skipped elements left out, a block or ``<br>``
+        ending the text block; classes, links, captions and bold are not looked at."""
+        walk = etree.iterwalk(element, events=("start", "end"))
+        for event, node in walk:
+            tag = node.tag
+            if not isinstance(tag, str):
+                continue
+            if event == "start":
+                if tag in _SKIP_TAGS:
+                    walk.skip_subtree()
+                    continue
+                if tag in _BLOCK_TAGS or tag == "br":
+                    self._flush()
+                if node.text:
+                    self._text(node.text)
+            else:
+                if tag in _BLOCK_TAGS:
+                    self._flush()
+                if node.tail and node is not element:
+                    self._text(node.tail)
+
+    def _visit_element(self, element: etree._Element) -> None:
         tag = element.tag
         if not isinstance(tag, str) or tag in _SKIP_TAGS:
             return

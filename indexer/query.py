@@ -15,6 +15,9 @@ view, scoring only: whole-word matches rank above matches inside a longer word).
 Elasticsearch as the query of a ``match_phrase``, ``term`` or ``range`` built here, never as query_string,
 wildcard, regexp or script.
 
+Link text (the anchor text of every link, related-reading lists included) is searched only with ``links:``; a term
+without a prefix searches the displayed text fields. ``date:none`` matches the articles without a publish time.
+
 Field syntax is a prefix of ASCII letters and a colon naming a known field (case-insensitive). Anything else with a
 colon is plain text: ``12:30``, ``B-52:``, URLs (``https://…``). An unknown ``name:`` prefix of letters is an
 error, since it is most likely a typo; put such text in quotes to search it.
@@ -30,15 +33,17 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from indexer.errors import QueryError
-from indexer.mapping import TEXT_FIELDS
+from indexer.mapping import LINK_FIELD, TEXT_FIELDS
 from indexer.normalize import char_tokens, fold
 
 SCOPES: dict[str, tuple[str, ...]] = {
     "title": ("title",),
     "body": ("body", "headings"),
     "caption": ("captions", "gallery"),
+    "links": (LINK_FIELD,),
 }
-"""Text field prefixes and the displayed fields (``chars.*``/``words.*`` views) they search."""
+"""Text field prefixes and the fields (``chars.*``/``words.*`` views) they search. A term without a prefix
+searches :data:`~indexer.mapping.TEXT_FIELDS`: link text only with ``links:``."""
 KEYWORD_FIELDS: dict[str, str] = {
     "outlet": "outlet",
     "person": "persons",
@@ -48,12 +53,21 @@ KEYWORD_FIELDS: dict[str, str] = {
 }
 """Exact-value prefixes and the keyword fields they filter."""
 DATE_FIELD = "published_at"
+UNDATED = "none"
+"""``date:none``: articles without a publish time."""
 FIELD_NAMES = (*SCOPES, *KEYWORD_FIELDS, "date")
-RANKING_BOOSTS: dict[str, float] = {"title": 3.0, "headings": 2.0, "body": 1.0, "captions": 1.0, "gallery": 1.0}
+RANKING_BOOSTS: dict[str, float] = {
+    "title": 3.0,
+    "headings": 2.0,
+    "body": 1.0,
+    "captions": 1.0,
+    "gallery": 1.0,
+    LINK_FIELD: 1.0,
+}
 """Boost of a whole-word match per field: title > headings > body, captions, gallery."""
 MAX_TERMS = 64
 MAX_TERM_CHARS = 500
-SAFE_QUERY_TYPES = frozenset({"bool", "match_phrase", "term", "range"})
+SAFE_QUERY_TYPES = frozenset({"bool", "match_phrase", "term", "range", "exists"})
 """The only query types :func:`to_dsl` emits."""
 
 _FIELD_RE = re.compile(r"([A-Za-z]+):")
@@ -91,7 +105,12 @@ class DateRange:
     end: datetime | None
 
 
-Term = Text | Keyword | DateRange
+@dataclass(frozen=True, slots=True)
+class Undated:
+    """Matches when the article has no ``published_at`` (``date:none``)."""
+
+
+Term = Text | Keyword | DateRange | Undated
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,13 +246,15 @@ def date_range(start: str | None, end: str | None, timezone: str = "UTC", what: 
     return DateRange(first, after)
 
 
-def _inline_date(value: str, timezone: str) -> DateRange:
+def _inline_date(value: str, timezone: str) -> DateRange | Undated:
+    if value.lower() == UNDATED:
+        return Undated()
     what = f"date:{value}"
     start, dots, end = value.partition("..")
     if not dots:
         start = end = value
     if not (start or end):
-        raise QueryError(f"{what} needs at least one date, e.g. date:2023-10..2023-12 or date:2023")
+        raise QueryError(f"{what} needs at least one date, e.g. date:2023-10..2023-12, date:2023 or date:none")
     return date_range(start or None, end or None, timezone, what)
 
 
@@ -328,6 +349,8 @@ def recall_clause(term: Term) -> dict[str, Any]:
         return _any([_phrase(f"chars.{field}", tokens) for field in term.fields])
     if isinstance(term, Keyword):
         return {"term": {term.field: term.value}}
+    if isinstance(term, Undated):
+        return {"bool": {"must_not": [{"exists": {"field": DATE_FIELD}}]}}
     bounds = {"gte": term.start.isoformat() if term.start else None, "lt": term.end.isoformat() if term.end else None}
     return {"range": {DATE_FIELD: {key: value for key, value in bounds.items() if value}}}
 

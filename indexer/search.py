@@ -39,7 +39,7 @@ PAGE_SIZE = 1000
 KEEP_ALIVE = "2m"
 LISTING_FIELDS = ("id", "outlet", "url", "title", DATE_FIELD)
 """What a hit shows."""
-SOURCE_FIELDS = (*LISTING_FIELDS, "body", "headings", "images", "gallery_title", "gallery")
+SOURCE_FIELDS = (*LISTING_FIELDS, "body", "headings", "images", "gallery_title", "gallery", "links")
 """What a highlighted hit needs from ``_source``: the listing fields and every displayed text."""
 LABELS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 _UNKNOWN = IndexMeta(mapping_version=0, dict_version="unknown")

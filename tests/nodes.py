@@ -17,6 +17,7 @@ from indexer.config import load_settings
 from indexer.document import document_id
 from indexer.ingest import scan
 from indexer.parser import ParseError, parse_file
+from indexer.walk import Candidate, walk
 
 INDEXER = Path(sys.executable).parent / "indexer"
 """The installed console script, as users run it."""
@@ -61,10 +62,10 @@ def corpus_subset(corpus: Path, count: int, target: Path, offset: int = 0) -> Pa
 def expected_ids(*folders: Path) -> set[str]:
     """The distinct articles (document ids) the files under `folders` hold: what a complete index contains."""
     ids = set()
-    for folder in folders:
-        for path in folder.rglob("*.md"):
+    for item in walk(folders):
+        if isinstance(item, Candidate):
             try:
-                ids.add(document_id(parse_file(path)))
+                ids.add(document_id(parse_file(item.path)))
             except ParseError:
                 continue
     return ids

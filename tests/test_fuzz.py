@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from indexer.article import Article
 from indexer.errors import QueryError
-from indexer.mapping import TEXT_FIELDS
+from indexer.mapping import TEXT_FIELDS, VIEW_FIELDS
 from indexer.parser import ParseError, parse_bytes
 from indexer.query import DATE_FIELD, KEYWORD_FIELDS, MAX_TERM_CHARS, MAX_TERMS, parse, to_dsl
 from indexer.segment import Segmenter, get_segmenter
@@ -133,10 +133,10 @@ def test_mutated_real_articles_never_crash_the_parser(corpus: Path, figure: Figu
 
 # --- the query language -----------------------------------------------------------------------------------------
 
-TEXT_VIEWS = {f"{view}.{name}" for view in ("chars", "words") for name in TEXT_FIELDS}
+TEXT_VIEWS = {f"{view}.{name}" for view in ("chars", "words") for name in VIEW_FIELDS}
 HOSTILE_WORDS = r"""* ? a*b te?t title:* person:* outlet:* /.*/ /(a+)+$/ a~2 b^10 _exists_:title _id:1 query_string
     regexp wildcard script \ \* OR AND NOT - -- " "" "*" ( ) date:0000 date:9999-12-31.. date:2020-13 date:.. date:1..2
-    title: http://x 12:30 B-52: 中国 臺灣 Ｂ 🙂"""
+    date:none date:NONE.. title: http://x 12:30 B-52: 中国 臺灣 Ｂ 🙂"""
 HOSTILE_PHRASES = (
     "[a TO z]",
     "{1 TO 9}",
@@ -177,6 +177,8 @@ def _check_query(dsl: Any, counts: Counter[str]) -> None:
     elif kind == "range":
         assert list(body) == [DATE_FIELD] and set(body[DATE_FIELD]) <= {"gte", "lt"}
         assert all(isinstance(value, str) and value[:4].isdigit() for value in body[DATE_FIELD].values())
+    elif kind == "exists":
+        assert body == {"field": DATE_FIELD}
     else:
         pytest.fail(f"query type {kind!r} in {dsl}")
 

@@ -134,7 +134,7 @@ def test_bad_files_are_reported_and_never_stop_the_run(
     (tmp_path / "good.md").write_bytes(EXAMPLE)
     (tmp_path / "empty.md").write_bytes(b"")
     (tmp_path / "binary.md").write_bytes(bytes(range(256)) * 40)
-    (tmp_path / "noheader.md").write_bytes("只是一些文字\n".encode())
+    (tmp_path / "noarticle.md").write_bytes(b"<!--1600000000000-->\n")
     (tmp_path / "gbk.md").write_bytes(
         _article(1600000000000, "中文标题", "https://example.org/gbk", "简体中文正文").decode().encode("gb18030")
     )
@@ -147,7 +147,7 @@ def test_bad_files_are_reported_and_never_stop_the_run(
     reasons = {Path(entry["path"]).name: entry for entry in _report(summary) if entry["status"] == "rejected"}
     assert reasons["empty.md"]["reason"] == "empty"
     assert reasons["binary.md"]["reason"] == "binary"
-    assert reasons["noheader.md"]["reason"] == "no-header"
+    assert reasons["noarticle.md"]["reason"] == "no-article"
     assert reasons["huge.md"]["reason"] == "too-large"
     assert reasons["loop.md"]["reason"] == "unreadable"
     assert all(str(tmp_path) in entry["detail"] for entry in reasons.values())

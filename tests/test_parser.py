@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from indexer import parser as parser_module
 from indexer.article import Article, GalleryItem, Image, Link
 from indexer.outlets import article_id_from_url, hash_id, is_article_url, outlet_from_host
-from indexer.parser import DEFAULT_MAX_BYTES, ParseError, parse_bytes, parse_file
+from indexer.parser import DEFAULT_MAX_BYTES, MAX_DEPTH, ParseError, parse_bytes, parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "examples" / "dw-67150547.md"
@@ -45,6 +46,7 @@ def test_reference_article_fields() -> None:
     assert article.body_time == utc(2023, 10, 19, 13, 8, 46, 609000)
     assert article.byline == ""
     assert article.warnings == ()
+    assert article.time_source == "comment"
     assert len(article.paragraphs) == 22
     assert article.paragraphs[0] == (
         "（德国之声中文网）俄罗斯外交部周四（10月19日）表示，俄罗斯外交部长拉夫罗夫拜会了朝鲜领导人金正恩，"
@@ -471,12 +473,13 @@ def test_bom_and_crlf_line_ends_are_accepted() -> None:
     assert (article.id, article.title) == ("a-53784676", "新冠疫情：全球确诊突破千万")
     assert article.published_at == utc(2020, 6, 28, 7, 54, 6)
     assert article.paragraphs == ("全球新冠病毒确诊病例已突破1000万。",)
-    assert article.warnings == ()
+    assert article.warnings == ("UTF-8 byte order mark at the start: skipped", "CRLF line ends (Windows)")
 
 
 def test_unusable_header_time_falls_back_to_the_body_time() -> None:
     article = parse("quirk-bad-date.md")
     assert article.published_at == article.body_time == utc(2023, 10, 19, 13, 8, 46, 609000)
+    assert article.time_source == "body"
     assert article.warnings == (
         "header time '2023-10-19' is not epoch milliseconds",
         "no usable header time: published_at is the body time 2023-10-19T13:08:46.609000+00:00",
@@ -492,9 +495,12 @@ def test_unusable_header_time_falls_back_to_the_body_time() -> None:
 )
 def test_no_time_at_all_gives_none_and_stays_searchable(name: str, first_warning: str) -> None:
     article = parse(name)
-    assert article.published_at is None
+    assert (article.published_at, article.time_source) == (None, "none")
     assert article.paragraphs == ("阿里巴巴集团董事会主席张勇表达了对监管政策的支持。",)
-    assert article.warnings == (first_warning, "no usable time in the header or the body: published_at is None")
+    assert article.warnings == (
+        first_warning,
+        "no usable time in the header, the body or a date line: published_at is None (undated)",
+    )
 
 
 def test_header_and_body_time_far_apart_keep_the_header_with_a_warning() -> None:
@@ -589,6 +595,37 @@ def test_html_hiding_most_of_the_body_is_reported() -> None:
     )
 
 
+@pytest.mark.parametrize(("opening", "closing"), [("<div>", "</div>"), ("<b>", ""), ("<span><i>", "")])
+@pytest.mark.parametrize("depth", [331, 500, 1000])
+def test_deeply_nested_html_is_read_as_plain_text_with_a_warning(opening: str, closing: str, depth: int) -> None:
+    """Hundreds of nested <div> or unclosed inline tags (hostile input) exhausted Python's recursion limit in the
+    tree walk (RecursionError: the whole run was lost). Beyond MAX_DEPTH the walk reads plain text, blocks apart."""
+    head = "<!--1593330846000-->\n[深层嵌套](https://www.dw.com/zh/a-1)\n------\n\n"
+    body = opening * depth + "<p>第一段</p>最深处的文字<br>第二行" + closing * depth
+    article = parse_bytes(f"{head}{body}\n".encode())
+    assert article.paragraphs == ("第一段", "最深处的文字", "第二行")
+    assert article.warnings == (
+        f"HTML nested deeper than {MAX_DEPTH} elements: the deeper part was read as plain text",
+    )
+
+
+def test_nesting_up_to_the_cap_is_walked_as_usual() -> None:
+    head = "<!--1593330846000-->\n[嵌套](https://www.dw.com/zh/a-1)\n------\n\n"
+    body = "<div>" * (MAX_DEPTH - 3) + "<p><b>小标题</b></p><p>正文。</p>" + "</div>" * (MAX_DEPTH - 3)
+    article = parse_bytes(f"{head}{body}\n".encode())
+    assert (article.headings, article.paragraphs, article.warnings) == (("小标题",), ("正文。",), ())
+
+
+def test_an_unexpected_failure_rejects_the_file_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(parser_module._BodyReader, "read", broken)
+    with pytest.raises(ParseError) as caught:
+        parse_file(REFERENCE)
+    assert (caught.value.reason, caught.value.detail) == ("parser-error", "the parser failed (RuntimeError: a bug)")
+
+
 # --- bad input that is rejected ------------------------------------------------------------------------------
 
 
@@ -602,10 +639,7 @@ def test_html_hiding_most_of_the_body_is_reported() -> None:
             "encoding",
             "not UTF-8 (29 invalid byte sequences, first at byte 22) nor GB18030 or Big5 Chinese",
         ),
-        ("quirk-no-header.md", "no-header", 'no header line (expected "<!--epoch-ms-->" on line 1)'),
-        ("quirk-header-only.md", "truncated", "file ends after the header line (no title line)"),
-        ("quirk-no-url.md", "no-url", "line 2 has no http(s) URL: ''"),
-        ("quirk-relative-url.md", "no-url", "line 2 has no http(s) URL: '/realtime/china/story20200627-1064791'"),
+        ("quirk-header-only.md", "no-article", "holds no article: no title and no body text"),
     ],
 )
 def test_rejected_files_name_the_file_and_the_problem(name: str, reason: str, detail: str) -> None:
@@ -622,7 +656,7 @@ def test_rejected_files_name_the_file_and_the_problem(name: str, reason: str, de
         (b"  \n\n", "empty"),
         (b"\x89PNG\r\n\x1a\n" + bytes(200), "binary"),
         (b"<!--1593330846000-->\n" + bytes(range(1, 32)) * 20, "binary"),
-        (b"<!--1593330846000-->\nplain text, no link\n", "no-url"),
+        (b"<!--1593330846000-->\n\n", "no-article"),
     ],
 )
 def test_rejected_bytes(data: bytes, reason: str) -> None:

@@ -12,9 +12,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from indexer.errors import QueryError
-from indexer.mapping import TEXT_FIELDS
+from indexer.mapping import TEXT_FIELDS, VIEW_FIELDS
 from indexer.normalize import char_tokens, fold
 from indexer.query import (
+    DATE_FIELD,
     FIELD_NAMES,
     KEYWORD_FIELDS,
     MAX_TERMS,
@@ -24,8 +25,10 @@ from indexer.query import (
     Keyword,
     Query,
     Text,
+    Undated,
     date_range,
     parse,
+    recall_clause,
     to_dsl,
 )
 from indexer.segment import Segmenter, get_segmenter
@@ -105,6 +108,18 @@ def test_inline_dates_are_whole_periods(value: str, start: tuple[int, ...] | Non
     assert term == DateRange(
         datetime(*start, tzinfo=zone) if start else None, datetime(*end, tzinfo=zone) if end else None
     )
+
+
+def test_date_none_matches_articles_without_a_publish_time(segmenter: Segmenter) -> None:
+    assert parse("date:none").groups == ((Undated(),),)
+    assert parse("DATE:None 疫情").groups == ((Undated(),), (Text("疫情"),))
+    missing = {"bool": {"must_not": [{"exists": {"field": DATE_FIELD}}]}}
+    assert recall_clause(Undated()) == missing
+    query = parse("疫情 -date:none")
+    assert query.excluded == (Undated(),)
+    assert to_dsl(query, segmenter)["bool"]["must_not"] == [missing]
+    assert parse("date:none OR date:2020").groups[0][0] == Undated()
+    assert parse("date:none").date_bounds() == DateRange(None, None)
 
 
 def test_date_bounds_intersect_anded_ranges() -> None:
@@ -234,7 +249,7 @@ def test_any_input_is_a_safe_query_or_a_query_error(segmenter: Segmenter, text: 
         for term in group:
             if isinstance(term, Text):
                 assert char_tokens(term.text)
-                assert set(term.fields) <= set(TEXT_FIELDS)
+                assert set(term.fields) <= set(VIEW_FIELDS)
             elif isinstance(term, Keyword):
                 assert term.field in KEYWORD_FIELDS.values()
 
