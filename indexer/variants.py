@@ -1,8 +1,10 @@
 """Regional spellings of a term (特朗普/川普, 悉尼/雪梨, 朝鲜/北韩), in both directions, as folded forms.
 
 The spellings come from the zh-cn, zh-tw and zh-hk conversion tables of MediaWiki as zhconv-rs ships them,
-and from a user file. zhconv-rs is GPL-2.0-or-later while this project is MIT, so it is an optional extra
-(``pip install 'news-indexer[variants]'``); without it :func:`load_table` raises :class:`VariantsUnavailable`.
+corrected by the project's variants file (``data/variants.txt``: names the tables lack, false friends they
+make) and a user file in the same format (docs/variants.md). zhconv-rs is GPL-2.0-or-later while this
+project is MIT, so it is an optional extra (``pip install 'news-indexer[variants]'``); without it
+:func:`load_table` raises :class:`VariantsUnavailable`.
 
 zhconv-rs converts text one way per region and cannot list its tables, so a table of links is built once
 (and cached): every word of a vocabulary (jieba's dictionary, the news dictionary, words a caller adds, for
@@ -37,9 +39,14 @@ convert jieba's dictionary identically), so they add nothing."""
 _DEPTH = 2
 """Rounds of converting the forms a vocabulary converts to. One round reaches Traditional keys from Simplified
 words (北韩 → 北韓 → 朝鲜); more add nothing but runaway forms (贝克汉姆 → 碧咸 → 贝克汉姆姆 → …)."""
-_RULES = "1"
+_RULES = "2"
 """Bump when a change in this module changes the links built from the same tables and vocabulary."""
 _NEWS_DICT = "data/news_dict.txt"
+_PROJECT_FILE = "data/variants.txt"
+_MIN_LENGTH = 2
+"""Both forms of a link have at least this many characters. One-character links are mostly character variants
+(幷/并) but some are false friends that would flood a search: 米→公尺 (metre; 米 is also rice), 升→公升 (litre),
+合→閤 (8,110 corpus articles say 合; see docs/variants.md)."""
 _HAN_RUN_RE = re.compile(f"[{HAN}·]+")
 _SPAN_MARGIN = 8
 """How far :func:`table_words` looks around a changed span for the shortest run that changes by itself."""
@@ -57,7 +64,7 @@ class VariantsUnavailable(RuntimeError):
 
 
 class VariantFileError(ValueError):
-    """A user variants file that cannot be used; the message names the file, the line and the problem."""
+    """A variants file that cannot be used; the message names the file, the line and the problem."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,30 +87,28 @@ class Variant:
     """Regions whose table writes the term this way (``zh-tw`` for 川普 when the term is 特朗普)."""
     replaced_in: tuple[str, ...] = ()
     """Regions whose table writes this spelling as the term (``zh-tw`` for 特朗普 when the term is 川普)."""
-    user: tuple[str, ...] = ()
-    """User-file lines (``path:line``) that make it a variant of the term."""
+    files: tuple[str, ...] = ()
+    """Variants-file lines (``path:line``) that make it a variant of the term."""
 
     def describe(self) -> str:
-        """Where the spelling came from, for a table or a JSON field: ``zh-tw table``, ``user file f.txt:3`` …"""
+        """Where the spelling came from, for a table or a JSON field: ``zh-tw table``, ``my.txt:3`` …"""
         if self.term:
             return "searched term"
         parts = [f"{', '.join(self.written_in)} table" if self.written_in else ""]
         parts.append(f"replaced in {', '.join(self.replaced_in)} table" if self.replaced_in else "")
-        parts.extend(f"user file {line}" for line in self.user)
+        parts.extend(self.files)
         return "; ".join(part for part in parts if part)
 
 
 @dataclass(frozen=True, slots=True)
-class UserVariants:
-    """The equivalences a user file adds and removes, between folded forms; values are ``path:line``."""
+class VariantFile:
+    """What a variants file says: pairs of folded forms it makes variants or not, each with its ``path:line``."""
 
+    name: str
+    digest: str
+    """A hash of the file's bytes, for :attr:`VariantTable.version`."""
     added: dict[tuple[str, str], str] = field(default_factory=dict)
     removed: dict[tuple[str, str], str] = field(default_factory=dict)
-    digest: str = ""
-
-    def partners(self, form: str, pairs: dict[tuple[str, str], str]) -> dict[str, str]:
-        """The forms paired with `form` in `pairs` (``added`` or ``removed``) and the line of each."""
-        return {b: where for (a, b), where in pairs.items() if a == form}
 
 
 def _zhconv() -> Converter:
@@ -126,7 +131,7 @@ def tables_version() -> str:
 
 def _vocabulary(extra_words: list[str]) -> list[str]:
     words = {line.split(" ", 1)[0] for line in _jieba_dictionary().decode("utf-8").splitlines() if line}
-    words.update(entry.word for entry in parse_dictionary(_news_dictionary(), _NEWS_DICT))
+    words.update(entry.word for entry in parse_dictionary(_package_data(_NEWS_DICT), _NEWS_DICT))
     words.update(extra_words)
     return sorted(words)
 
@@ -136,8 +141,8 @@ def _jieba_dictionary() -> bytes:
         return handle.read()
 
 
-def _news_dictionary() -> bytes:
-    return resources.files("indexer").joinpath(_NEWS_DICT).read_bytes()
+def _package_data(name: str) -> bytes:
+    return resources.files("indexer").joinpath(name).read_bytes()
 
 
 def build_links(words: Iterable[str], convert: Converter) -> list[Link]:
@@ -153,13 +158,18 @@ def build_links(words: Iterable[str], convert: Converter) -> list[Link]:
             for region in REGIONS:
                 converted = convert(word, region)
                 target = fold(converted)
-                if target != source:
+                if _is_link(source, target):
                     links.add(Link(source, target, region))
                 if converted not in seen:
                     seen.add(converted)
                     following.append(converted)
         frontier = following
     return sorted(links, key=lambda link: (link.source, link.target, link.region))
+
+
+def _is_link(source: str, target: str) -> bool:
+    """Whether a conversion of folded `source` to folded `target` links them (see ``_MIN_LENGTH``)."""
+    return source != target and min(len(source), len(target)) >= _MIN_LENGTH
 
 
 def table_words(texts: Iterable[str]) -> set[str]:
@@ -212,9 +222,10 @@ def _explained_by_part(word: str, region: str, convert: Converter) -> bool:
     return False
 
 
-def parse_user_file(data: bytes, source: str | os.PathLike[str]) -> UserVariants:
-    """Parse a user variants file (format in docs/variants.md): ``word = variant, …`` adds, ``word != variant, …``
-    removes, ``#`` starts a comment. Raises VariantFileError naming `source` and the line."""
+def parse_variant_file(data: bytes, source: str | os.PathLike[str]) -> VariantFile:
+    """Parse a variants file (format in docs/variants.md): ``word = variant, …`` makes the spellings of a line
+    variants of each other, ``word != variant, …`` makes each listed spelling no variant of the first, ``#``
+    starts a comment. Raises VariantFileError naming `source` and the line."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -231,7 +242,7 @@ def parse_user_file(data: bytes, source: str | os.PathLike[str]) -> UserVariants
             head, operator, rest = line.partition("=")
         if not operator:
             raise VariantFileError(f"{where}: expected 'word = variant, …' or 'word != variant, …', got {line!r}")
-        forms = [_user_form(spelling, where) for spelling in [head, *rest.split(",")]]
+        forms = [_file_form(spelling, where) for spelling in [head, *rest.split(",")]]
         if len(set(forms)) < len(forms):
             raise VariantFileError(f"{where}: {line!r} names one spelling twice (after folding script and width)")
         if operator == "=":
@@ -245,10 +256,10 @@ def parse_user_file(data: bytes, source: str | os.PathLike[str]) -> UserVariants
                     f"{where}: {pair[0]} and {pair[1]} are also paired the other way at {opposite[pair]}"
                 )
             target.setdefault(pair, where)
-    return UserVariants(added, removed, hashlib.sha256(data).hexdigest()[:10])
+    return VariantFile(Path(source).name, hashlib.sha256(data).hexdigest()[:10], added, removed)
 
 
-def _user_form(spelling: str, where: str) -> str:
+def _file_form(spelling: str, where: str) -> str:
     spelling = spelling.strip()
     if not spelling:
         raise VariantFileError(f"{where}: empty spelling")
@@ -258,22 +269,31 @@ def _user_form(spelling: str, where: str) -> str:
 
 
 class VariantTable:
-    """The links of the regional tables, a user file on top; :meth:`expand` gives a term's spellings."""
+    """The links of the regional tables with variants files on top; :meth:`expand` gives a term's spellings."""
 
-    def __init__(self, links: Iterable[Link], convert: Converter, user: UserVariants | None = None) -> None:
+    def __init__(self, links: Iterable[Link], convert: Converter, files: Iterable[VariantFile] = ()) -> None:
+        """`files` apply in order: a pair a later file adds or removes is decided by that file."""
         self._convert = convert
-        self._user = user or UserVariants()
         self._links: dict[str, list[Link]] = defaultdict(list)
         digest = hashlib.sha256()
         for link in links:
             self._links[link.source].append(link)
             self._links[link.target].append(link)
             digest.update(f"{link.source}\t{link.target}\t{link.region}\n".encode())
-        self.table_digest = digest.hexdigest()[:10]
-        self.user_digest = self._user.digest
-        user_part = f"; user file {self.user_digest}" if self.user_digest else ""
-        self.version: str = f"{tables_version()}; links {self.table_digest}{user_part}"
-        """Cite this with results: the zhconv-rs release, a hash of the links built, and of the user file."""
+        self._added: dict[str, dict[str, str]] = defaultdict(dict)
+        self._removed: dict[str, dict[str, str]] = defaultdict(dict)
+        parts = [tables_version(), f"links {digest.hexdigest()[:10]}"]
+        for file in files:
+            for pairs, into, out_of in (
+                (file.added, self._added, self._removed),
+                (file.removed, self._removed, self._added),
+            ):
+                for (form, other), where in pairs.items():
+                    into[form][other] = where
+                    out_of[form].pop(other, None)
+            parts.append(f"{file.name} {file.digest}")
+        self.version: str = "; ".join(parts)
+        """Cite this with results: the zhconv-rs release, a hash of the links built, and of each variants file."""
 
     def __len__(self) -> int:
         """The number of forms that have a table variant."""
@@ -286,7 +306,7 @@ class VariantTable:
             folded = fold(source)
             for region in REGIONS:
                 target = fold(self._convert(source, region))
-                if target != folded and form in (folded, target):
+                if _is_link(folded, target) and form in (folded, target):
                     links.append(Link(folded, target, region))
         return links
 
@@ -300,9 +320,8 @@ class VariantTable:
                 written[link.target].add(link.region)
             else:
                 replaced[link.source].add(link.region)
-        user = self._user.partners(form, self._user.added)
-        dropped = self._user.partners(form, self._user.removed)
-        others = (set(written) | set(replaced) | set(user)) - set(dropped)
+        added = self._added.get(form, {})
+        others = (set(written) | set(replaced) | set(added)) - set(self._removed.get(form, ()))
         variants = [Variant(form, term=True)]
         for other in sorted(others):
             variants.append(
@@ -310,7 +329,7 @@ class VariantTable:
                     other,
                     written_in=_in_region_order(written[other]),
                     replaced_in=_in_region_order(replaced[other]),
-                    user=(user[other],) if other in user else (),
+                    files=(added[other],) if other in added else (),
                 )
             )
         return variants
@@ -328,7 +347,7 @@ def _cache_key(extra_words: list[str]) -> str:
     """A hash of everything the links depend on: the tables, the rules here, folding and the vocabulary."""
     digest = hashlib.sha256()
     digest.update(f"{tables_version()} {_RULES} {_DEPTH} {REGIONS} {NORMALIZATION_VERSION}\n".encode())
-    for part in (_jieba_dictionary(), _news_dictionary(), "\n".join(extra_words).encode()):
+    for part in (_jieba_dictionary(), _package_data(_NEWS_DICT), "\n".join(extra_words).encode()):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()[:12]
 
@@ -368,12 +387,16 @@ def load_table(
     cache_dir: str | os.PathLike[str],
     user_file: str | os.PathLike[str] | None = None,
     extra_words: Iterable[str] = (),
+    project_file: bool = True,
 ) -> VariantTable:
-    """The variant table: links from the cache (built on first use, see :func:`load_links`) and the user file.
+    """The variant table: links from the cache (built on first use, see :func:`load_links`), then the project's
+    variants file (unless `project_file` is false), then the user file.
 
-    Raises VariantsUnavailable without the zhconv-rs extra, VariantFileError for a bad user file, OSError
+    Raises VariantsUnavailable without the zhconv-rs extra, VariantFileError for a bad variants file, OSError
     when the user file can't be read.
     """
     convert = _zhconv()
-    user = parse_user_file(Path(user_file).read_bytes(), user_file) if user_file is not None else None
-    return VariantTable(load_links(cache_dir, extra_words), convert, user)
+    files = [parse_variant_file(_package_data(_PROJECT_FILE), _PROJECT_FILE)] if project_file else []
+    if user_file is not None:
+        files.append(parse_variant_file(Path(user_file).read_bytes(), user_file))
+    return VariantTable(load_links(cache_dir, extra_words), convert, files)
