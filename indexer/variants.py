@@ -111,7 +111,8 @@ class VariantFile:
     removed: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-def _zhconv() -> Converter:
+def converter() -> Converter:
+    """zhconv-rs's conversion (MediaWiki's markup in the text left alone); raises VariantsUnavailable without it."""
     try:
         from zhconv_rs import zhconv
     except ImportError:
@@ -125,7 +126,7 @@ def _zhconv() -> Converter:
 
 def tables_version() -> str:
     """The zhconv-rs release whose tables are used (``zhconv-rs 0.4.2``); raises VariantsUnavailable."""
-    _zhconv()
+    converter()
     return f"zhconv-rs {metadata.version('zhconv-rs')}"
 
 
@@ -179,7 +180,7 @@ def table_words(texts: Iterable[str]) -> set[str]:
     run of Han characters is narrowed to the shortest part of the run around it that changes by itself; a
     word whose change a shorter changing part explains (晶片的: 晶片) is left out.
     """
-    convert = _zhconv()
+    convert = converter()
     found: set[tuple[str, str]] = set()
     for text in texts:
         for run in _HAN_RUN_RE.findall(text):
@@ -295,9 +296,9 @@ class VariantTable:
         self.version: str = "; ".join(parts)
         """Cite this with results: the zhconv-rs release, a hash of the links built, and of each variants file."""
 
-    def __len__(self) -> int:
-        """The number of forms that have a table variant."""
-        return len(self._links)
+    def forms(self) -> set[str]:
+        """The forms the tables or the variants files give a variant (other forms may get one on the spot)."""
+        return set(self._links) | {form for form, others in self._added.items() if others}
 
     def _term_links(self, term: str, form: str) -> list[Link]:
         """The table's links of `form`, and the links the term's own conversions give (as in the build)."""
@@ -361,7 +362,7 @@ def load_links(cache_dir: str | os.PathLike[str], extra_words: Iterable[str] = (
         return [Link(*row) for row in json.loads(cache_file.read_text(encoding="utf-8"))]
     except (OSError, ValueError, TypeError):
         pass
-    links = build_links(_vocabulary(extra), _zhconv())
+    links = build_links(_vocabulary(extra), converter())
     _write_atomically(
         cache_file, json.dumps([[link.source, link.target, link.region] for link in links], ensure_ascii=False)
     )
@@ -395,7 +396,7 @@ def load_table(
     Raises VariantsUnavailable without the zhconv-rs extra, VariantFileError for a bad variants file, OSError
     when the user file can't be read.
     """
-    convert = _zhconv()
+    convert = converter()
     files = [parse_variant_file(_package_data(_PROJECT_FILE), _PROJECT_FILE)] if project_file else []
     if user_file is not None:
         files.append(parse_variant_file(Path(user_file).read_bytes(), user_file))

@@ -5,13 +5,12 @@ articles each spelling occurs in (title, body, headings, captions, gallery: the 
 compares three searches for the mainland spelling and for the Taiwan spelling:
 
 - plain: the spelling alone, as a phrase on the chars view (a folded substring within one field text);
-- table: any spelling :meth:`VariantTable.expand` gives (the default vocabulary);
-- table + corpus: the same, with the words :func:`table_words` finds in the corpus added to the vocabulary.
+- ~: any spelling :meth:`VariantTable.expand` gives, for each of ``TABLES``.
 
 It also lists, for each spelling a variant search adds, a few lines around its occurrences, to check for
 false friends by reading. No index is needed: the files are parsed with the project's parser.
 
-Run: ``.venv/bin/python -m tools.measure_variants [--corpus DIR] [--json FILE] [--contexts FILE]``
+Run: ``.venv/bin/python -m tools.measure_variants [--markdown] [--additions N] [--json FILE] [--contexts FILE]``
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ NAMES: tuple[tuple[str, str], ...] = (
     ("Italy", "意大利 義大利"),
     ("Saudi Arabia", "沙特 沙烏地"),
     ("Qatar", "卡塔尔 卡達"),
-    ("Boris Johnson", "约翰逊 強生 約翰遜"),
+    ("Boris Johnson", "约翰逊 強生"),
     ("Hillary", "希拉里 希拉蕊 希拉莉"),
     ("Clinton", "克林顿 柯林頓"),
     ("Zelensky", "泽连斯基 澤倫斯基"),
@@ -83,7 +82,7 @@ NAMES: tuple[tuple[str, str], ...] = (
     ("UAE", "阿联酋 阿聯"),
     ("Merkel", "默克尔 梅克爾"),
     ("Macron", "马克龙 馬克宏"),
-    ("Netanyahu", "内塔尼亚胡 納坦雅胡"),
+    ("Netanyahu", "内塔尼亚胡 尼坦雅胡"),
     ("Erdogan", "埃尔多安 艾爾段"),
     ("Trudeau", "特鲁多 杜魯道"),
     ("Zuckerberg", "扎克伯格 祖克柏"),
@@ -92,7 +91,8 @@ NAMES: tuple[tuple[str, str], ...] = (
     ("Houston", "休斯敦 休士頓"),
     ("Gaza", "加沙 加薩"),
 )
-"""English name, then spellings: mainland first, Taiwan second, then others (Hong Kong, other outlets)."""
+"""English name, then spellings: mainland first, Taiwan second, then others (Hong Kong, other outlets). Spellings
+that fold alike are one (Hong Kong's 約翰遜 is 约翰逊, its 奧巴馬 is 奥巴马)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +142,11 @@ def contexts(documents: Sequence[Document], form: str, without: Iterable[str], l
     return snippets
 
 
+TABLES = ("table", "project", "corpus")
+"""The ~ searches compared: the tables alone; with the project's variants file (the default); with that and
+the words :func:`table_words` finds in the corpus added to the vocabulary."""
+
+
 def measure(documents: Sequence[Document], tables: dict[str, VariantTable]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for english, spellings in NAMES:
@@ -153,69 +158,103 @@ def measure(documents: Sequence[Document], tables: dict[str, VariantTable]) -> l
             counts[name] = {"articles": len(keys), "taiwan_outlets": taiwan}
         every = matching(documents, [fold(name) for name in names])
         row: dict[str, object] = {"name": english, "spellings": counts, "any_spelling": len(every)}
-        for label, table in tables.items():
-            for side, name in (("mainland", names[0]), ("taiwan", names[1])):
+        for side, name in (("mainland", names[0]), ("taiwan", names[1])):
+            row[f"plain:{side}:articles"] = len(matching(documents, [fold(name)]))
+            for label, table in tables.items():
                 expanded = table.spellings(name)
                 row[f"{label}:{side}:spellings"] = expanded
                 row[f"{label}:{side}:articles"] = len(matching(documents, expanded))
-        for side, name in (("mainland", names[0]), ("taiwan", names[1])):
-            row[f"plain:{side}:articles"] = len(matching(documents, [fold(name)]))
         rows.append(row)
     return rows
 
 
-def print_table(rows: Sequence[dict[str, object]]) -> None:
-    table = Table(title="Articles found for each name: plain search and ~ search (table; table + corpus words)")
-    for column in (
-        "name",
-        "spellings: articles (Taiwan outlets)",
-        "any",
-        "mainland plain",
-        "~ table",
-        "~ +corpus",
-        "Taiwan plain",
-        "~ table",
-        "~ +corpus",
-        "~ mainland spellings (table)",
-    ):
-        table.add_column(column)
+def additions(documents: Sequence[Document], table: VariantTable, limit: int) -> list[tuple[str, str, int]]:
+    """For every form with a variant that occurs in the corpus: (form, variant, articles ~form adds through
+    that variant), the largest `limit` first. Reading these is how false friends were found."""
+    forms = sorted(table.forms())
+    present = {form for form in forms if any(form in doc.text for doc in documents)}
+    holding: dict[str, set[str]] = {form: set() for form in present}
+    for doc in documents:
+        for form in present:
+            if form in doc.text:
+                holding[form].add(doc.key)
+    found: list[tuple[str, str, int]] = []
+    for form in present:
+        for other in table.spellings(form)[1:]:
+            added = len(holding.get(other, set()) - holding[form])
+            if added:
+                found.append((form, other, added))
+    return sorted(found, key=lambda item: -item[2])[:limit]
+
+
+def print_table(rows: Sequence[dict[str, object]], markdown: bool) -> None:
+    columns = ["name", "spellings: articles (in cna, rti)", "any"]
+    for side in ("mainland", "Taiwan"):
+        columns += [f"{side}: plain", "~ table", "~ +project", "~ +corpus"]
+    lines: list[list[str]] = []
     for row in rows:
         counts = row["spellings"]
         assert isinstance(counts, dict)
-        table.add_row(
+        cells = [
             str(row["name"]),
             " ".join(f"{name} {c['articles']} ({c['taiwan_outlets']})" for name, c in counts.items()),
             str(row["any_spelling"]),
-            str(row["plain:mainland:articles"]),
-            str(row["table:mainland:articles"]),
-            str(row["corpus:mainland:articles"]),
-            str(row["plain:taiwan:articles"]),
-            str(row["table:taiwan:articles"]),
-            str(row["corpus:taiwan:articles"]),
-            " ".join(row["table:mainland:spellings"]),  # type: ignore[arg-type]
+        ]
+        for side in ("mainland", "taiwan"):
+            cells.append(str(row[f"plain:{side}:articles"]))
+            cells.extend(str(row[f"{label}:{side}:articles"]) for label in TABLES)
+        lines.append(cells)
+    totals = ["articles ~ adds to plain, all names", "", ""]
+    for side in ("mainland", "taiwan"):
+        totals.append("")
+        totals.extend(
+            str(sum(int(row[f"{label}:{side}:articles"]) - int(row[f"plain:{side}:articles"]) for row in rows))  # type: ignore[call-overload]
+            for label in TABLES
         )
+    lines.append(totals)
+    if markdown:
+        print("| " + " | ".join(columns) + " |")
+        print("|" + "---|" * len(columns))
+        for cells in lines:
+            print("| " + " | ".join(cells) + " |")
+        return
+    table = Table(title="Articles found for each name: plain search and ~ searches")
+    for column in columns:
+        table.add_column(column)
+    for cells in lines:
+        table.add_row(*cells)
     Console(width=250).print(table)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--json", type=Path, help="write the numbers here")
     parser.add_argument("--contexts", type=Path, help="write snippets of what each expansion adds here")
+    parser.add_argument("--additions", type=int, default=0, help="print the N largest additions of any table form")
     args = parser.parse_args(argv)
+    console = Console(stderr=True)
     started = time.perf_counter()
     documents = load_corpus(args.corpus)
-    console = Console(stderr=True)
     console.print(f"parsed in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     words = table_words(text for doc in documents for text in doc.texts)
     console.print(f"table_words: {len(words)} words in {time.perf_counter() - started:.1f} s")
     with tempfile.TemporaryDirectory() as cache:
-        tables = {"table": load_table(cache), "corpus": load_table(cache, extra_words=words)}
+        tables = {
+            "table": load_table(cache, project_file=False),
+            "project": load_table(cache),
+            "corpus": load_table(cache, extra_words=words),
+        }
     rows = measure(documents, tables)
-    print_table(rows)
+    print_table(rows, args.markdown)
     for label, table in tables.items():
-        console.print(f"{label}: {table.version}, {len(table)} forms with variants")
+        console.print(f"{label}: {table.version}, {len(table.forms())} forms with variants")
+    if args.additions:
+        print("\n| ~form | adds | articles |\n|---|---|---|")
+        for form, other, added in additions(documents, tables["table"], args.additions):
+            print(f"| {form} | {other} | {added} |")
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.contexts:
