@@ -147,8 +147,8 @@ def script_of(text: str) -> str:
     Counts the characters that exist only in Traditional or only in Simplified writing; a text is mixed
     when the less frequent of the two makes up more than a tenth of them.
     """
-    traditional = sum(1 for char in text if char in _TRADITIONAL_ONLY)
-    simplified = sum(1 for char in text if char in _SIMPLIFIED_ONLY)
+    traditional = sum(map(_TRADITIONAL_ONLY.__contains__, text))
+    simplified = sum(map(_SIMPLIFIED_ONLY.__contains__, text))
     marked = traditional + simplified
     if not marked:
         return "none"

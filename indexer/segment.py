@@ -1,36 +1,49 @@
-"""Word segmentation of folded text with jieba: words for the words field, entities and keywords.
+"""Word segmentation of folded text with jieba's algorithm: words for the words field, entities and keywords.
 
 jieba's own dictionary, the project news dictionary (``data/news_dict.txt``) and an optional user dictionary
 are folded with ``indexer.normalize.fold`` and merged into one prefix dictionary, so the segmenter reads the
 same folded text that the chars field and the query side use: a word segments the same way whatever script,
-width or case it was written in. The merged dictionary is cached per dictionary set under the user's cache
-directory, so a process starts in a fraction of a second after the first.
+width or case it was written in.
+
+Two engines run jieba's precise mode over that dictionary. The native one (the default) is jieba-rs through
+rjieba; the reference is jieba's own Python ``Tokenizer.get_DAG``/``calc``, which also builds the merged
+dictionary (frequencies of added words come from its route) and is the only one with posseg's HMM. They give the
+same tokens but for the classes measured in docs/segmentation.md. The merged dictionary is built once per
+dictionary set into a read-only SQLite file under the cache directory (``indexer.lexicon``). The native engine
+starts empty and takes from that file only the words inside the texts it is given, so a process that segments
+a query is ready in milliseconds; after ``LOOKUP_CHARS`` characters it loads the whole dictionary at once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
+import importlib.machinery
+import importlib.util
 import logging
-import marshal
 import os
 import re
+import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import jieba
-
+from indexer.lexicon import Lexicon
 from indexer.normalize import HAN, NORMALIZATION_VERSION, fold
 
-jieba.setLogLevel(logging.WARNING)
+if TYPE_CHECKING:
+    import jieba
 
-_JIEBA_DIR = Path(jieba.__file__).parent
+_JIEBA_DIR = Path(importlib.util.find_spec("jieba").origin).parent  # type: ignore[union-attr, arg-type]
 _JIEBA_DICT = _JIEBA_DIR / "dict.txt"
 _JIEBA_IDF = _JIEBA_DIR / "analyse" / "idf.txt"
+_JIEBA_CODE = _JIEBA_DIR / "__init__.py"
 _NEWS_DICT = "data/news_dict.txt"
 _RULES = "1"
 """Bump when a change in this module changes tokens."""
@@ -64,13 +77,35 @@ PLACE_FLAGS = frozenset({"ns", "nsf"})
 ORG_FLAGS = frozenset({"nt"})
 _KEYWORD_SKIP_FLAGS = frozenset({"m", "x", "eng"})
 
-_BLOCK_RE = re.compile(f"([{HAN}a-z0-9+#&._%·]+)")
+
+LOOKUP_CHARS = 2_000
+"""The native engine looks words up in the dictionary file for this many characters, then loads all of it."""
+ENGINE_DOT = "豈"
+"""Stands for ``·`` inside the native engine, whose blocks stop at ``·``: a Han character that fold never
+outputs (it folds to 岂), so the swap is lossless."""
+_PAD = "\uf900"
+"""A word that never occurs in folded text: it carries the frequency of the words not yet looked up, so the
+engine's total (and so every route) is the whole dictionary's from the first text on."""
+
+_BLOCK_CHARS = f"{HAN}a-z0-9+#&._%·"
+_BLOCK_RE = re.compile(f"([{_BLOCK_CHARS}]+)")
 """Runs jieba segments as a whole: unlike jieba's own regexes it keeps ``·`` so names stay whole."""
 _PIECE_RE = re.compile(f"[0-9]+(?:\\.[0-9]+)*|[a-z0-9]+|(?:(?![{HAN}])[^\\W_])+|.", re.DOTALL)
 """How characters outside dictionary words group: numbers, Latin words, other letter runs, single chars."""
 _HAN_RUN_RE = re.compile(f"([{HAN}]+)")
 _NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 _LATIN_RE = re.compile(r"[a-z0-9]+")
+_ALNUM_RE = re.compile(r"[^\W_]")
+_SPECIAL_RE = re.compile(
+    f"(?<![{_BLOCK_CHARS}])[{_BLOCK_CHARS}]*?[0-9](?:[a-z]|\\.[0-9])[{_BLOCK_CHARS}]*+|(?:(?![{HAN}a-z0-9])[^\\W_])+"
+)
+"""What the native engine reads apart: a block where ``_PIECE_RE`` groups single characters otherwise than
+jieba does (``3.5``, ``5g``), or letters outside the blocks (``é``, ``서울``)."""
+_GAPS_RE = re.compile(f"[^{_BLOCK_CHARS}]+")
+"""Runs between blocks: the engine reads one space there (no word crosses them; ``-`` is inside jieba's
+blocks but not ours, and no dictionary word holds it)."""
+_TO_ENGINE = str.maketrans({"·": ENGINE_DOT})
+_FROM_ENGINE = str.maketrans({ENGINE_DOT: "·"})
 _USER_LINE_RE = re.compile(r"^(\S+)(?:\s+([0-9]+))?(?:\s+([a-z]+))?$")
 
 
@@ -78,12 +113,15 @@ class DictionaryError(ValueError):
     """A dictionary file that cannot be used; the message names the file, the line and the problem."""
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One word of folded text and its jieba.posseg part-of-speech flag (``nr`` person, ``ns`` place ...)."""
 
     word: str
     flag: str
+
+
+_as_token: Callable[[tuple[str, str]], Token] = partial(tuple.__new__, Token)
+"""A Token from an engine's (word, flag) pair, without a Python-level call per token."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,151 +174,96 @@ def _default_cache_dir() -> Path:
     return Path(base) / "news-indexer"
 
 
-def _writable_dir(preferred: Path) -> Path | None:
-    for candidate in (preferred, Path(tempfile.gettempdir()) / f"news-indexer-{os.getuid()}"):
+def _writable_dir(preferred: Path) -> Path:
+    fallback = Path(tempfile.gettempdir()) / f"news-indexer-{os.getuid()}"
+    for candidate in (preferred, fallback):
         try:
             candidate.mkdir(parents=True, exist_ok=True)
         except OSError:
             continue
         if os.access(candidate, os.W_OK):
             return candidate
-    return None
+    raise OSError(f"no writable directory for the segmenter's dictionary: tried {preferred} and {fallback}")
 
 
-class Segmenter:
-    """jieba precise-mode segmentation with part-of-speech flags over folded text; one pass gives words,
-    entities and keywords.
+def _is_word(word: str) -> bool:
+    """Whether `word` holds a letter or digit (punctuation, spaces and symbols are not words)."""
+    return word.isalnum() or (len(word) > 1 and _ALNUM_RE.search(word) is not None)
 
-    ``version`` is a short hash of everything that can change tokens: jieba's version and dictionary, its
-    IDF table, the news dictionary, the user dictionary, the normalization version and the settings.
-    """
 
-    def __init__(
-        self,
-        user_dict: str | os.PathLike[str] | None = None,
-        *,
-        hmm: bool = HMM,
-        news_dict: bool = True,
-        cache_dir: str | os.PathLike[str] | None = None,
-    ) -> None:
-        self.hmm = hmm
-        self.user_dict = Path(user_dict) if user_dict is not None else None
-        news_bytes = resources.files("indexer").joinpath(_NEWS_DICT).read_bytes() if news_dict else b""
-        self._news = parse_dictionary(news_bytes, _NEWS_DICT)
-        user_bytes = self.user_dict.read_bytes() if self.user_dict is not None else b""
-        self._user = parse_dictionary(user_bytes, self.user_dict) if self.user_dict is not None else []
-        self._persons = frozenset(fold(entry.word) for entry in (*self._news, *self._user) if entry.tag in PERSON_FLAGS)
-        digest = hashlib.sha256()
-        for part in (
-            jieba.__version__.encode(),
-            _JIEBA_DICT.read_bytes(),
-            _JIEBA_IDF.read_bytes(),
-            news_bytes,
-            user_bytes,
-            NORMALIZATION_VERSION.encode(),
-            f"{_RULES} hmm={hmm} margin={CONTEXT_MARGIN}".encode(),
-        ):
-            digest.update(hashlib.sha256(part).digest())
-        self.version: str = digest.hexdigest()[:12]
-        self._tokenizer = jieba.Tokenizer()
-        self._tags: dict[str, str] = {}
-        self._idf: dict[str, float] = {}
-        self._median_idf = 0.0
-        self._stop_words: frozenset[str] = frozenset()
-        self._load(Path(cache_dir) if cache_dir is not None else _default_cache_dir())
+def _pieces(chars: str, tag_of: Callable[[str], str]) -> Iterator[tuple[str, str]]:
+    """Characters outside dictionary words, grouped by ``_PIECE_RE``: numbers ``m``, Latin words ``eng``, the
+    rest tagged by `tag_of`."""
+    for piece in _PIECE_RE.findall(chars):
+        if _NUMBER_RE.fullmatch(piece):
+            yield piece, "m"
+        elif _LATIN_RE.fullmatch(piece):
+            yield piece, "eng"
+        else:
+            yield piece, tag_of(piece)
 
-    def __repr__(self) -> str:
-        return f"Segmenter(user_dict={self.user_dict!r}, hmm={self.hmm}, version={self.version!r})"
 
-    # -- dictionary -------------------------------------------------------------------------------------
+class _Reference:
+    """jieba's own precise mode: ``Tokenizer.get_DAG``/``calc`` over the folded prefix dictionary, and
+    posseg's HMM for runs of single characters if asked. Builds the merged dictionary."""
 
-    def _load(self, cache_dir: Path) -> None:
-        directory = _writable_dir(cache_dir)
-        cache_file = directory / f"dict-{self.version}.marshal" if directory else None
-        if cache_file is not None and cache_file.is_file():
-            try:
-                self._restore(marshal.loads(cache_file.read_bytes()))
-                return
-            except (EOFError, ValueError, TypeError, KeyError):
-                cache_file.unlink(missing_ok=True)
-        self._build()
-        if cache_file is not None:
-            self._save(cache_file)
+    def __init__(self, freq: dict[str, int], total: int, tags: dict[str, str]) -> None:
+        import jieba
 
-    def _save(self, cache_file: Path) -> None:
-        """Write the cache atomically (parallel workers may race); a full disk only costs the next start."""
-        try:
-            fd, temporary = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(marshal.dumps(self._state()))
-            os.replace(temporary, cache_file)
-        except OSError as error:
-            logging.getLogger(__name__).warning("segmenter cache %s not written: %s", cache_file, error)
-
-    def _state(self) -> dict[str, Any]:
-        return {
-            "freq": self._tokenizer.FREQ,
-            "total": self._tokenizer.total,
-            "tags": self._tags,
-            "idf": self._idf,
-            "median_idf": self._median_idf,
-            "stop_words": sorted(self._stop_words),
-        }
-
-    def _restore(self, state: dict[str, Any]) -> None:
-        self._tokenizer.FREQ = state["freq"]
-        self._tokenizer.total = state["total"]
+        jieba.setLogLevel(logging.WARNING)
+        self._tokenizer: jieba.Tokenizer = jieba.Tokenizer()
+        self._tokenizer.FREQ = freq
+        self._tokenizer.total = total
         self._tokenizer.initialized = True
-        self._tags = state["tags"]
-        self._idf = state["idf"]
-        self._median_idf = state["median_idf"]
-        self._stop_words = frozenset(state["stop_words"])
+        self.tags = tags
 
-    def _build(self) -> None:
-        """Fold jieba's dictionary and IDF table, then add the news and user dictionaries."""
-        import jieba.analyse  # loads jieba's IDF table and stop words; only needed on a cache miss
+    @classmethod
+    def from_lexicon(cls, lexicon: Lexicon) -> _Reference:
+        freq: dict[str, int] = {}
+        tags: dict[str, str] = {}
+        for word, count, tag in lexicon.entries():
+            freq[word] = count
+            tags[word] = tag
+        return cls(_with_prefixes(freq), lexicon.total, tags)
+
+    @classmethod
+    def build(cls, entries: Iterable[DictEntry]) -> tuple[_Reference, dict[str, float], float, frozenset[str]]:
+        """Fold jieba's dictionary and IDF table, then add the news and user dictionary `entries`; returns
+        the reference, the folded IDF table, its median and the folded stop words."""
+        import jieba.analyse  # jieba's IDF table and stop words
 
         freq: Counter[str] = Counter()
         tag_freq: dict[str, int] = {}
+        tags: dict[str, str] = {}
         for line in _JIEBA_DICT.read_text(encoding="utf-8").splitlines():
             word, count, tag = line.split(" ")
             key = fold(word)
             freq[key] += int(count)
             if int(count) > tag_freq.get(key, -1):
                 tag_freq[key] = int(count)
-                self._tags[key] = tag
-        total = sum(freq.values())
-        prefixed: dict[str, int] = dict(freq)
-        for word in freq:
-            for end in range(1, len(word)):
-                prefixed.setdefault(word[:end], 0)
-        self._tokenizer.FREQ = prefixed
-        self._tokenizer.total = total
-        self._tokenizer.initialized = True
+                tags[key] = tag
+        reference = cls(_with_prefixes(dict(freq)), sum(freq.values()), tags)
+        for entry in entries:
+            reference.add_word(entry.word, entry.freq, entry.tag)
         idf: dict[str, float] = {}
         for word, value in jieba.analyse.default_tfidf.idf_freq.items():
             key = fold(word)
             idf[key] = min(value, idf.get(key, value))
-        self._idf = idf
-        self._median_idf = jieba.analyse.default_tfidf.median_idf
-        self._stop_words = frozenset(fold(word) for word in jieba.analyse.default_tfidf.stop_words)
-        for entry in (*self._news, *self._user):
-            self._add_word(entry.word, entry.freq, entry.tag)
+        stop_words = frozenset(fold(word) for word in jieba.analyse.default_tfidf.stop_words)
+        return reference, idf, jieba.analyse.default_tfidf.median_idf, stop_words
+
+    def words(self) -> Iterator[tuple[str, int, str]]:
+        """The dictionary's (word, frequency, tag), frequencies above zero."""
+        return ((word, count, self.tags[word]) for word, count in self._tokenizer.FREQ.items() if count)
 
     def word_freq(self, word: str) -> int:
-        """The frequency an added word gets: ``CONTEXT_MARGIN`` times what beats its own split, at least.
-
-        jieba's ``suggest_freq`` gives the least frequency at which a word beats the split of its own
-        characters; in running text a neighbour can still take one of its characters, so added words get a
-        margin on top (measured on the corpus by ``tools/build_news_dict.py``).
-        """
         key = fold(word)
         split = 1.0
-        for piece, _ in self._cut_block(key, hmm=False, whole=False):
+        for piece, _ in self.cut_block(key, hmm=False, whole=False):
             split *= self._tokenizer.FREQ.get(piece, 1) / self._tokenizer.total
         return int(split * self._tokenizer.total * CONTEXT_MARGIN) + 1
 
-    def _add_word(self, word: str, freq: int | None, tag: str | None) -> None:
+    def add_word(self, word: str, freq: int | None, tag: str | None) -> None:
         """Add a dictionary word (folded); its frequency never drops below what jieba already has or below
         ``word_freq``, so a low frequency given in a dictionary file never splits it."""
         key = fold(word)
@@ -290,40 +273,22 @@ class Segmenter:
         tokenizer.FREQ[key] = count
         for end in range(1, len(key)):
             tokenizer.FREQ.setdefault(key[:end], 0)
-        self._tags[key] = tag or self._tags.get(key, "nz")
+        self.tags[key] = tag or self.tags.get(key, "nz")
 
-    def known(self, word: str) -> bool:
-        """Whether `word` (any script, width or case) is a word of this segmenter's dictionaries."""
-        return bool(self._tokenizer.FREQ.get(fold(word)))
-
-    # -- segmentation -----------------------------------------------------------------------------------
-
-    def tokens(self, text: str) -> list[Token]:
-        """Fold and segment `text` (original text, any script); whitespace and punctuation are dropped."""
-        folded = fold(text)
-        tokens: list[Token] = []
+    def tokens(self, folded: str, hmm: bool) -> list[Token]:
+        tokens: list[tuple[str, str]] = []
         position = 0
         for match in _BLOCK_RE.finditer(folded):
-            tokens.extend(self._pieces(folded[position : match.start()]))
-            tokens.extend(Token(word, flag) for word, flag in self._cut_block(match.group(), self.hmm))
+            tokens.extend(_pieces(folded[position : match.start()], self._tag_of))
+            tokens.extend(self.cut_block(match.group(), hmm))
             position = match.end()
-        tokens.extend(self._pieces(folded[position:]))
-        return [token for token in tokens if _is_word(token.word)]
+        tokens.extend(_pieces(folded[position:], self._tag_of))
+        return [Token(word, flag) for word, flag in tokens if _is_word(word)]
 
-    def words(self, text: str) -> list[str]:
-        """The words of `text`: the words-field value of a document and the words of a query."""
-        return [token.word for token in self.tokens(text)]
+    def _tag_of(self, piece: str) -> str:
+        return self.tags.get(piece, "x")
 
-    def _pieces(self, chars: str) -> Iterator[Token]:
-        for piece in _PIECE_RE.findall(chars):
-            if _NUMBER_RE.fullmatch(piece):
-                yield Token(piece, "m")
-            elif _LATIN_RE.fullmatch(piece):
-                yield Token(piece, "eng")
-            else:
-                yield Token(piece, self._tags.get(piece, "x"))
-
-    def _cut_block(self, block: str, hmm: bool, whole: bool = True) -> Iterator[tuple[str, str]]:
+    def cut_block(self, block: str, hmm: bool, whole: bool = True) -> Iterator[tuple[str, str]]:
         """jieba's precise mode on one block: the most probable path through the dictionary DAG; runs of
         characters left single are grouped by ``_PIECE_RE`` or, with `hmm`, by posseg's HMM.
         ``whole=False`` leaves out the block itself as a candidate word (to price its split)."""
@@ -340,7 +305,7 @@ class Segmenter:
             if end - start > 1:
                 yield from self._singles(block[single:start], hmm)
                 word = block[start:end]
-                yield word, self._tags.get(word, "x")
+                yield word, self.tags.get(word, "x")
                 single = end
             start = end
         yield from self._singles(block[single:], hmm)
@@ -353,54 +318,18 @@ class Segmenter:
                 if _HAN_RUN_RE.fullmatch(part):
                     yield from _hmm_words(part)
                 else:
-                    yield from ((token.word, token.flag) for token in self._pieces(part))
+                    yield from _pieces(part, self._tag_of)
         else:
-            yield from ((token.word, token.flag) for token in self._pieces(chars))
-
-    # -- entities and keywords --------------------------------------------------------------------------
-
-    def entities(self, tokens: Sequence[Token]) -> Entities:
-        """Persons, places and organisations among `tokens` (two characters or more), most frequent first.
-
-        jieba's dictionary tags many common words as person names (卫星, 乌克兰, 塔斯社), so a person-tagged
-        word counts as a person only when the news or user dictionary says so, it holds ``·``, or the text
-        itself shows it as one somewhere: after a title (``外长拉夫罗夫``) or before a verb such as ``说``.
-        """
-        confirmed = set(self._persons)
-        for index, token in enumerate(tokens):
-            if token.flag in PERSON_FLAGS and token.word not in confirmed:
-                before = tokens[index - 1].word if index else ""
-                after = tokens[index + 1].word if index + 1 < len(tokens) else ""
-                if before in PERSON_TITLES or after in PERSON_VERBS or "·" in token.word:
-                    confirmed.add(token.word)
-        return Entities(
-            persons=self._ranked(token.word for token in tokens if token.word in confirmed),
-            places=self._ranked(token.word for token in tokens if token.flag in PLACE_FLAGS),
-            orgs=self._ranked(token.word for token in tokens if token.flag in ORG_FLAGS),
-        )
-
-    def _ranked(self, words: Iterable[str]) -> tuple[str, ...]:
-        counts = Counter(word for word in words if len(word) > 1)
-        return tuple(word for word, _ in counts.most_common())
-
-    def keywords(self, tokens: Sequence[Token], k: int = 10) -> tuple[str, ...]:
-        """The `k` words of highest TF-IDF, by jieba.analyse's IDF table and stop words (as extract_tags
-        does, without segmenting again); numbers, Latin-only words and single characters are left out."""
-        counts = Counter(
-            token.word
-            for token in tokens
-            if len(token.word) > 1 and token.flag not in _KEYWORD_SKIP_FLAGS and token.word not in self._stop_words
-        )
-        total = sum(counts.values())
-        if not total:
-            return ()
-        weights = {word: count * self._idf.get(word, self._median_idf) / total for word, count in counts.items()}
-        ranked = sorted(weights, key=lambda word: (-weights[word], word))
-        return tuple(ranked[:k])
+            yield from _pieces(chars, self._tag_of)
 
 
-def _is_word(word: str) -> bool:
-    return any(char.isalnum() for char in word)
+def _with_prefixes(freq: dict[str, int]) -> dict[str, int]:
+    """jieba's prefix dictionary: every prefix of a word is a key (frequency 0 unless a word itself)."""
+    prefixed = dict(freq)
+    for word in freq:
+        for end in range(1, len(word)):
+            prefixed.setdefault(word[:end], 0)
+    return prefixed
 
 
 def _hmm_words(run: str) -> Iterator[tuple[str, str]]:
@@ -418,6 +347,328 @@ def _hmm_words(run: str) -> Iterator[tuple[str, str]]:
             begin = index + 1
     if begin < len(run):
         yield run[begin:], states[begin][1]
+
+
+def _rjieba() -> ModuleType:
+    """rjieba's extension module, loaded without the package's ``__init__``: that builds a default Jieba with
+    jieba's own dictionary on import (0.1 s), which is never used here."""
+    spec = importlib.util.find_spec("rjieba")
+    if spec is not None and spec.submodule_search_locations:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = Path(spec.submodule_search_locations[0]) / f"rjieba{suffix}"
+            if path.is_file():
+                loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", str(path))
+                module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))  # type: ignore[arg-type]
+                loader.exec_module(module)
+                return module
+    import rjieba
+
+    return rjieba
+
+
+class _Native:
+    """jieba's precise mode in jieba-rs (rjieba) over the same dictionary, with the reference's grouping of
+    single characters. Holds the words of the texts seen so far, then (after ``LOOKUP_CHARS``) all of them."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._lexicon = lexicon
+        self._module = _rjieba()
+        self._jieba: Any = self._module.Jieba.empty()
+        self._seen: set[str] = set()
+        self._given = 0
+        self._budget = LOOKUP_CHARS
+        self.complete = False
+
+    def _prepare(self, folded: str) -> None:
+        """Make sure the engine holds every dictionary word inside `folded`."""
+        if self.complete:
+            return
+        self._budget -= len(folded)
+        if self._budget < 0:
+            self.load_all()
+            return
+        longest = self._lexicon.max_len
+        wanted = {
+            block[start:end]
+            for block in _BLOCK_RE.findall(folded)
+            for start in range(len(block))
+            for end in range(start + 1, min(start + longest, len(block)) + 1)
+        }
+        wanted -= self._seen
+        if not wanted:
+            return
+        self._seen |= wanted
+        for word, freq, tag in self._lexicon.lookup(wanted):
+            self._jieba.add_word(word.translate(_TO_ENGINE), freq, tag)
+            self._given += freq
+        self._jieba.add_word(_PAD, self._lexicon.total - self._given, "x")
+
+    def load_all(self) -> None:
+        """Load the whole dictionary (≈0.5 s), as a process that segments many texts wants."""
+        engine = self._module.Jieba.empty()
+        for word, freq, tag in self._lexicon.entries(ENGINE_DOT):
+            engine.add_word(word, freq, tag)
+        self._jieba = engine
+        self._seen = set()
+        self.complete = True
+
+    def tokens(self, folded: str) -> list[Token]:
+        self._prepare(folded)
+        tokens: list[Token] = []
+        position = 0
+        for match in _SPECIAL_RE.finditer(folded):
+            tokens += self._plain_tokens(folded[position : match.start()])
+            tokens += self._special_tokens(match.group())
+            position = match.end()
+        return tokens + self._plain_tokens(folded[position:])
+
+    def words(self, folded: str) -> list[str]:
+        self._prepare(folded)
+        words: list[str] = []
+        position = 0
+        for match in _SPECIAL_RE.finditer(folded):
+            words += self._plain_words(folded[position : match.start()])
+            words += [token.word for token in self._special_tokens(match.group())]
+            position = match.end()
+        return words + self._plain_words(folded[position:])
+
+    def _plain_tokens(self, folded: str) -> list[Token]:
+        """Tokens of text where jieba-rs groups as the reference does: one call for all its blocks."""
+        pairs = self._jieba.tag(_to_engine(folded), False)
+        if "·" in folded:
+            pairs = [(_from_engine(word), flag) for word, flag in pairs]
+        return [_as_token(pair) for pair in pairs if pair[0].isalnum() or _is_word(pair[0])]
+
+    def _plain_words(self, folded: str) -> list[str]:
+        words = self._jieba.cut(_to_engine(folded), False)
+        if "·" in folded:
+            words = [_from_engine(word) for word in words]
+        return [word for word in words if word.isalnum() or _is_word(word)]
+
+    def _special_tokens(self, part: str) -> list[Token]:
+        """Tokens of a ``_SPECIAL_RE`` match: a block regrouped, or letters outside the blocks."""
+        if not _BLOCK_RE.fullmatch(part):
+            return [_as_token(pair) for pair in _pieces(part, self._tag_of)]
+        pairs = self._regroup(self._jieba.tag(part.translate(_TO_ENGINE), False))
+        return [Token(_from_engine(word), flag) for word, flag in pairs if _is_word(_from_engine(word))]
+
+    def _regroup(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Regroup single characters as the reference does: jieba-rs joins a run of single Latin letters and
+        digits into one word (``5g``) and leaves ``.`` apart (``3``, ``.``, ``5``); ``_PIECE_RE`` reads
+        ``5``, ``g`` and ``3.5``. A multi-character Latin word is a dictionary word if the dictionary has it."""
+        grouped: list[tuple[str, str]] = []
+        run = ""
+        for word, flag in pairs:
+            latin = word.isascii() and word.isalnum()
+            if word == "." or (latin and (len(word) == 1 or not self._jieba.has_word(word))):
+                run += word
+                continue
+            if run:
+                grouped.extend(_pieces(run, self._tag_of))
+                run = ""
+            grouped.append((word, flag))
+        grouped.extend(_pieces(run, self._tag_of))
+        return grouped
+
+    def _tag_of(self, piece: str) -> str:
+        """The tag of a piece outside the engine's words (only words are looked up: the rest is dropped)."""
+        return (self._lexicon.tag(piece) or "x") if _is_word(piece) else "x"
+
+
+def _from_engine(word: str) -> str:
+    return word.translate(_FROM_ENGINE) if ENGINE_DOT in word else word
+
+
+def _to_engine(folded: str) -> str:
+    """The text jieba-rs reads: gaps between blocks as one space, ``·`` as ``ENGINE_DOT``."""
+    engine = _GAPS_RE.sub(" ", folded)
+    return engine.translate(_TO_ENGINE) if "·" in engine else engine
+
+
+class Segmenter:
+    """jieba precise-mode segmentation with part-of-speech flags over folded text; one pass gives words,
+    entities and keywords.
+
+    ``native=False`` runs the reference engine (jieba's Python code), which ``hmm=True`` needs. ``version`` is a
+    short hash of everything that can change tokens: the dictionary set (jieba's code, dictionary and IDF
+    table, the news and user dictionaries, the normalization version, the margin), the engine and the settings.
+    """
+
+    def __init__(
+        self,
+        user_dict: str | os.PathLike[str] | None = None,
+        *,
+        hmm: bool = HMM,
+        native: bool = True,
+        news_dict: bool = True,
+        cache_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if hmm and native:
+            raise ValueError("posseg's HMM runs only on the reference engine (native=False)")
+        self.hmm = hmm
+        self.native = native
+        self.user_dict = Path(user_dict) if user_dict is not None else None
+        news_bytes = resources.files("indexer").joinpath(_NEWS_DICT).read_bytes() if news_dict else b""
+        user_bytes = self.user_dict.read_bytes() if self.user_dict is not None else b""
+        entries = parse_dictionary(news_bytes, _NEWS_DICT)
+        if self.user_dict is not None:
+            entries += parse_dictionary(user_bytes, self.user_dict)
+        self._persons = frozenset(fold(entry.word) for entry in entries if entry.tag in PERSON_FLAGS)
+        dictionary = _digest(
+            _JIEBA_CODE.read_bytes(),
+            _JIEBA_DICT.read_bytes(),
+            _JIEBA_IDF.read_bytes(),
+            news_bytes,
+            user_bytes,
+            NORMALIZATION_VERSION.encode(),
+            f"margin={CONTEXT_MARGIN}".encode(),
+        )
+        engine = _engine_digest() if native else b"jieba"
+        self.version: str = _digest(dictionary.encode(), engine, f"{_RULES} hmm={hmm}".encode())
+        self._lexicon, self._built = self._open(
+            _writable_dir(Path(cache_dir) if cache_dir is not None else _default_cache_dir()), dictionary, entries
+        )
+        self._engine: _Native | _Reference = _Native(self._lexicon) if native else self._reference()
+        self._idf: dict[str, float] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Segmenter(user_dict={self.user_dict!r}, hmm={self.hmm}, native={self.native}, version={self.version!r})"
+        )
+
+    # -- dictionary -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _open(directory: Path, dictionary: str, entries: list[DictEntry]) -> tuple[Lexicon, _Reference | None]:
+        """The dictionary file of this dictionary set, built (with the reference engine) if missing or broken."""
+        path = directory / f"lexicon-{dictionary}.sqlite"
+        if path.is_file():
+            try:
+                return Lexicon(path), None
+            except (sqlite3.DatabaseError, KeyError, ValueError):
+                path.unlink(missing_ok=True)
+        reference, idf, median_idf, stop_words = _Reference.build(entries)
+        Lexicon.write(path, reference.words(), idf, median_idf, stop_words)
+        return Lexicon(path), reference
+
+    def _reference(self) -> _Reference:
+        if self._built is None:
+            self._built = _Reference.from_lexicon(self._lexicon)
+        return self._built
+
+    def word_freq(self, word: str) -> int:
+        """The frequency an added word gets: ``CONTEXT_MARGIN`` times what beats its own split, at least.
+
+        jieba's ``suggest_freq`` gives the least frequency at which a word beats the split of its own
+        characters; in running text a neighbour can still take one of its characters, so added words get a
+        margin on top (measured on the corpus by ``tools/build_news_dict.py``). Priced by the reference
+        engine (loaded on first use by a native segmenter).
+        """
+        return self._reference().word_freq(word)
+
+    def known(self, word: str) -> bool:
+        """Whether `word` (any script, width or case) is a word of this segmenter's dictionaries."""
+        return self._lexicon.freq(fold(word)) > 0
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the whole dictionary is in memory (the reference engine always holds it)."""
+        return not isinstance(self._engine, _Native) or self._engine.complete
+
+    def load(self) -> None:
+        """Load the whole dictionary and the IDF table now, as a process that segments many texts wants
+        (otherwise the first ``LOOKUP_CHARS`` characters and the first ``keywords`` call do it)."""
+        if isinstance(self._engine, _Native) and not self._engine.complete:
+            self._engine.load_all()
+        self._idf_table()
+
+    # -- segmentation -----------------------------------------------------------------------------------
+
+    def tokens(self, text: str) -> list[Token]:
+        """Fold and segment `text` (original text, any script); whitespace and punctuation are dropped."""
+        if isinstance(self._engine, _Native):
+            return self._engine.tokens(fold(text))
+        return self._engine.tokens(fold(text), self.hmm)
+
+    def words(self, text: str) -> list[str]:
+        """The words of `text`: the words-field value of a document and the words of a query."""
+        if isinstance(self._engine, _Native):
+            return self._engine.words(fold(text))
+        return [token.word for token in self._engine.tokens(fold(text), self.hmm)]
+
+    # -- entities and keywords --------------------------------------------------------------------------
+
+    def entities(self, tokens: Sequence[Token]) -> Entities:
+        """Persons, places and organisations among `tokens` (two characters or more), most frequent first
+        (ties in order of first occurrence).
+
+        jieba's dictionary tags many common words as person names (卫星, 乌克兰, 塔斯社), so a person-tagged
+        word counts as a person only when the news or user dictionary says so, it holds ``·``, or the text
+        itself shows it as one somewhere: after a title (``外长拉夫罗夫``) or before a verb such as ``说``.
+        """
+        counts = Counter(tokens)
+        confirmed = set(self._persons)
+        doubtful = {word for word, flag in counts if flag in PERSON_FLAGS and word not in confirmed}
+        confirmed |= {word for word in doubtful if "·" in word}
+        doubtful -= confirmed
+        if doubtful:
+            for index, token in enumerate(tokens):
+                if token.word in doubtful and token.flag in PERSON_FLAGS:
+                    before = tokens[index - 1].word if index else ""
+                    after = tokens[index + 1].word if index + 1 < len(tokens) else ""
+                    if before in PERSON_TITLES or after in PERSON_VERBS:
+                        confirmed.add(token.word)
+        persons: Counter[str] = Counter()
+        places: Counter[str] = Counter()
+        orgs: Counter[str] = Counter()
+        for (word, flag), count in counts.items():
+            if len(word) > 1:
+                if word in confirmed:
+                    persons[word] += count
+                if flag in PLACE_FLAGS:
+                    places[word] += count
+                elif flag in ORG_FLAGS:
+                    orgs[word] += count
+        return Entities(persons=_ranked(persons), places=_ranked(places), orgs=_ranked(orgs))
+
+    def keywords(self, tokens: Sequence[Token], k: int = 10) -> tuple[str, ...]:
+        """The `k` words of highest TF-IDF, by jieba.analyse's IDF table and stop words (as extract_tags
+        does, without segmenting again); numbers, Latin-only words and single characters are left out."""
+        stop_words = self._lexicon.stop_words
+        counts: Counter[str] = Counter()
+        for (word, flag), count in Counter(tokens).items():
+            if len(word) > 1 and flag not in _KEYWORD_SKIP_FLAGS and word not in stop_words:
+                counts[word] += count
+        total = sum(counts.values())
+        if not total:
+            return ()
+        idf, median = self._idf_table(), self._lexicon.median_idf
+        weights = {word: count * idf.get(word, median) / total for word, count in counts.items()}
+        return tuple(heapq.nsmallest(k, weights, key=lambda word: (-weights[word], word)))
+
+    def _idf_table(self) -> dict[str, float]:
+        if self._idf is None:
+            self._idf = self._lexicon.idf()
+        return self._idf
+
+
+def _ranked(counts: Counter[str]) -> tuple[str, ...]:
+    return tuple(word for word, _ in counts.most_common())
+
+
+def _digest(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()[:12]
+
+
+def _engine_digest() -> bytes:
+    """What identifies the native engine: rjieba's extension module, and this module's use of it."""
+    spec = importlib.util.find_spec("rjieba")
+    origin = Path(spec.origin).parent if spec is not None and spec.origin else None  # type: ignore[union-attr]
+    files = sorted(origin.glob("rjieba*.so")) + sorted(origin.glob("rjieba*.pyd")) if origin else []
+    return b"rjieba " + b"".join(hashlib.sha256(path.read_bytes()).digest() for path in files)
 
 
 _SEGMENTERS: dict[str | None, Segmenter] = {}
