@@ -612,39 +612,39 @@ class Segmenter:
         confirmed |= {word for word in doubtful if "·" in word}
         doubtful -= confirmed
         if doubtful:
-            for index, token in enumerate(tokens):
-                if token.word in doubtful and token.flag in PERSON_FLAGS:
+            for index, (word, flag) in enumerate(tokens):
+                if word in doubtful and flag in PERSON_FLAGS:
                     before = tokens[index - 1].word if index else ""
                     after = tokens[index + 1].word if index + 1 < len(tokens) else ""
                     if before in PERSON_TITLES or after in PERSON_VERBS:
-                        confirmed.add(token.word)
-        persons: Counter[str] = Counter()
-        places: Counter[str] = Counter()
-        orgs: Counter[str] = Counter()
+                        confirmed.add(word)
+        persons: dict[str, int] = {}
+        places: dict[str, int] = {}
+        orgs: dict[str, int] = {}
         for (word, flag), count in counts.items():
             if len(word) > 1:
                 if word in confirmed:
-                    persons[word] += count
+                    persons[word] = persons.get(word, 0) + count
                 if flag in PLACE_FLAGS:
-                    places[word] += count
+                    places[word] = places.get(word, 0) + count
                 elif flag in ORG_FLAGS:
-                    orgs[word] += count
+                    orgs[word] = orgs.get(word, 0) + count
         return Entities(persons=_ranked(persons), places=_ranked(places), orgs=_ranked(orgs))
 
     def keywords(self, tokens: Sequence[Token], k: int = 10) -> tuple[str, ...]:
         """The `k` words of highest TF-IDF, by jieba.analyse's IDF table and stop words (as extract_tags
         does, without segmenting again); numbers, Latin-only words and single characters are left out."""
         stop_words = self._lexicon.stop_words
-        counts: Counter[str] = Counter()
+        counts: dict[str, int] = {}
         for (word, flag), count in Counter(tokens).items():
             if len(word) > 1 and flag not in _KEYWORD_SKIP_FLAGS and word not in stop_words:
-                counts[word] += count
+                counts[word] = counts.get(word, 0) + count
         total = sum(counts.values())
         if not total:
             return ()
         idf, median = self._idf_table(), self._lexicon.median_idf
-        weights = {word: count * idf.get(word, median) / total for word, count in counts.items()}
-        return tuple(heapq.nsmallest(k, weights, key=lambda word: (-weights[word], word)))
+        scored = [(-(count * idf.get(word, median) / total), word) for word, count in counts.items()]
+        return tuple(word for _, word in heapq.nsmallest(k, scored))
 
     def _idf_table(self) -> dict[str, float]:
         if self._idf is None:
@@ -652,8 +652,9 @@ class Segmenter:
         return self._idf
 
 
-def _ranked(counts: Counter[str]) -> tuple[str, ...]:
-    return tuple(word for word, _ in counts.most_common())
+def _ranked(counts: dict[str, int]) -> tuple[str, ...]:
+    """Most frequent first; ties keep the order of first occurrence."""
+    return tuple(sorted(counts, key=counts.__getitem__, reverse=True))
 
 
 def _digest(*parts: bytes) -> str:
