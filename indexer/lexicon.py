@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
-_FORMAT = "1"
+_FORMAT = "2"
 _CHUNK = 500
 """Words per look-up statement (SQLite limits the parameters of one statement)."""
 
@@ -35,6 +35,8 @@ class Lexicon:
         """Length of the longest word."""
         self.median_idf: float = float(meta["median_idf"])
         self.stop_words: frozenset[str] = frozenset(str(meta["stop_words"]).split("\n"))
+        self.persons: frozenset[str] = frozenset(str(meta["persons"]).split("\n")) - {""}
+        """Words the news or user dictionary tags as persons."""
 
     @staticmethod
     def write(
@@ -43,6 +45,7 @@ class Lexicon:
         idf: Mapping[str, float],
         median_idf: float,
         stop_words: Iterable[str],
+        persons: Iterable[str],
     ) -> None:
         """Write a dictionary file atomically (parallel builders may race: the last rename wins, with the
         same content). `words` are (word, frequency, tag) with frequencies above zero."""
@@ -53,6 +56,7 @@ class Lexicon:
             "max_len": max((len(word) for word, _, _ in rows), default=1),
             "median_idf": median_idf,
             "stop_words": "\n".join(sorted(stop_words)),
+            "persons": "\n".join(sorted(persons)),
         }
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         os.close(fd)

@@ -20,6 +20,7 @@ import hashlib
 import heapq
 import importlib.machinery
 import importlib.util
+import json
 import logging
 import os
 import re
@@ -29,7 +30,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -45,6 +45,7 @@ _JIEBA_DICT = _JIEBA_DIR / "dict.txt"
 _JIEBA_IDF = _JIEBA_DIR / "analyse" / "idf.txt"
 _JIEBA_CODE = _JIEBA_DIR / "__init__.py"
 _NEWS_DICT = "data/news_dict.txt"
+_NEWS_PATH = Path(__file__).parent / _NEWS_DICT
 _RULES = "1"
 """Bump when a change in this module changes tokens."""
 
@@ -352,15 +353,11 @@ def _hmm_words(run: str) -> Iterator[tuple[str, str]]:
 def _rjieba() -> ModuleType:
     """rjieba's extension module, loaded without the package's ``__init__``: that builds a default Jieba with
     jieba's own dictionary on import (0.1 s), which is never used here."""
-    spec = importlib.util.find_spec("rjieba")
-    if spec is not None and spec.submodule_search_locations:
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = Path(spec.submodule_search_locations[0]) / f"rjieba{suffix}"
-            if path.is_file():
-                loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", str(path))
-                module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))  # type: ignore[arg-type]
-                loader.exec_module(module)
-                return module
+    for path in _rjieba_files():
+        loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", str(path))
+        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))  # type: ignore[arg-type]
+        loader.exec_module(module)
+        return module
     import rjieba
 
     return rjieba
@@ -508,26 +505,23 @@ class Segmenter:
         self.hmm = hmm
         self.native = native
         self.user_dict = Path(user_dict) if user_dict is not None else None
-        news_bytes = resources.files("indexer").joinpath(_NEWS_DICT).read_bytes() if news_dict else b""
-        user_bytes = self.user_dict.read_bytes() if self.user_dict is not None else b""
-        entries = parse_dictionary(news_bytes, _NEWS_DICT)
-        if self.user_dict is not None:
-            entries += parse_dictionary(user_bytes, self.user_dict)
-        self._persons = frozenset(fold(entry.word) for entry in entries if entry.tag in PERSON_FLAGS)
+        directory = _writable_dir(Path(cache_dir) if cache_dir is not None else _default_cache_dir())
+        news = _NEWS_PATH if news_dict else None
+        engine = _rjieba_files() if native else []
+        digests = _file_digests(
+            [_JIEBA_CODE, _JIEBA_DICT, _JIEBA_IDF, *filter(None, (news, self.user_dict)), *engine], directory
+        )
+        jieba_digests, named = digests[:3], iter(digests[3:])
         dictionary = _digest(
-            _JIEBA_CODE.read_bytes(),
-            _JIEBA_DICT.read_bytes(),
-            _JIEBA_IDF.read_bytes(),
-            news_bytes,
-            user_bytes,
-            NORMALIZATION_VERSION.encode(),
-            f"margin={CONTEXT_MARGIN}".encode(),
+            *jieba_digests,
+            f"news={next(named) if news else None}",
+            f"user={next(named) if self.user_dict else None}",
+            NORMALIZATION_VERSION,
+            f"margin={CONTEXT_MARGIN}",
         )
-        engine = _engine_digest() if native else b"jieba"
-        self.version: str = _digest(dictionary.encode(), engine, f"{_RULES} hmm={hmm}".encode())
-        self._lexicon, self._built = self._open(
-            _writable_dir(Path(cache_dir) if cache_dir is not None else _default_cache_dir()), dictionary, entries
-        )
+        engine_name = f"rjieba {' '.join(named)}" if native else "jieba"
+        self.version: str = _digest(dictionary, engine_name, f"{_RULES} hmm={hmm}")
+        self._lexicon, self._built = self._open(directory / f"lexicon-{dictionary}.sqlite", news)
         self._engine: _Native | _Reference = _Native(self._lexicon) if native else self._reference()
         self._idf: dict[str, float] | None = None
 
@@ -538,17 +532,22 @@ class Segmenter:
 
     # -- dictionary -------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _open(directory: Path, dictionary: str, entries: list[DictEntry]) -> tuple[Lexicon, _Reference | None]:
-        """The dictionary file of this dictionary set, built (with the reference engine) if missing or broken."""
-        path = directory / f"lexicon-{dictionary}.sqlite"
+    def _open(self, path: Path, news: Path | None) -> tuple[Lexicon, _Reference | None]:
+        """The dictionary file of this dictionary set, built (with the reference engine) if missing or broken.
+
+        Only a build reads the news and user dictionaries (and so reports a bad user dictionary): a file
+        for this dictionary set exists only if they were read without error."""
         if path.is_file():
             try:
                 return Lexicon(path), None
             except (sqlite3.DatabaseError, KeyError, ValueError):
                 path.unlink(missing_ok=True)
+        entries = parse_dictionary(news.read_bytes(), _NEWS_DICT) if news else []
+        if self.user_dict is not None:
+            entries += parse_dictionary(self.user_dict.read_bytes(), self.user_dict)
+        persons = {fold(entry.word) for entry in entries if entry.tag in PERSON_FLAGS}
         reference, idf, median_idf, stop_words = _Reference.build(entries)
-        Lexicon.write(path, reference.words(), idf, median_idf, stop_words)
+        Lexicon.write(path, reference.words(), idf, median_idf, stop_words, persons)
         return Lexicon(path), reference
 
     def _reference(self) -> _Reference:
@@ -607,7 +606,7 @@ class Segmenter:
         itself shows it as one somewhere: after a title (``外长拉夫罗夫``) or before a verb such as ``说``.
         """
         counts = Counter(tokens)
-        confirmed = set(self._persons)
+        confirmed = set(self._lexicon.persons)
         doubtful = {word for word, flag in counts if flag in PERSON_FLAGS and word not in confirmed}
         confirmed |= {word for word in doubtful if "·" in word}
         doubtful -= confirmed
@@ -657,19 +656,45 @@ def _ranked(counts: dict[str, int]) -> tuple[str, ...]:
     return tuple(sorted(counts, key=counts.__getitem__, reverse=True))
 
 
-def _digest(*parts: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(hashlib.sha256(part).digest())
-    return digest.hexdigest()[:12]
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
 
-def _engine_digest() -> bytes:
-    """What identifies the native engine: rjieba's extension module, and this module's use of it."""
+def _rjieba_files() -> list[Path]:
+    """rjieba's extension module: what identifies the native engine's code."""
     spec = importlib.util.find_spec("rjieba")
-    origin = Path(spec.origin).parent if spec is not None and spec.origin else None  # type: ignore[union-attr]
-    files = sorted(origin.glob("rjieba*.so")) + sorted(origin.glob("rjieba*.pyd")) if origin else []
-    return b"rjieba " + b"".join(hashlib.sha256(path.read_bytes()).digest() for path in files)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    folder = Path(spec.submodule_search_locations[0])
+    return sorted(path for suffix in importlib.machinery.EXTENSION_SUFFIXES for path in folder.glob(f"rjieba{suffix}"))
+
+
+def _file_digests(paths: Sequence[Path], directory: Path) -> list[str]:
+    """SHA-256 of each file, remembered in `directory` by path, size and modification time: reading and
+    hashing the 16 MB of jieba's files and rjieba's module would cost more than all the rest of a start."""
+    memo_path = directory / "file-digests.json"
+    try:
+        memo = json.loads(memo_path.read_bytes())
+    except (OSError, ValueError):
+        memo = {}
+    memo = memo if isinstance(memo, dict) else {}
+    digests: list[str] = []
+    known = len(memo)
+    for path in paths:
+        info = path.stat()
+        key = f"{path.resolve()}|{info.st_size}|{info.st_mtime_ns}"
+        if not isinstance(memo.get(key), str):
+            memo[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+        digests.append(memo[key])
+    if len(memo) != known:
+        try:
+            fd, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(memo, handle)
+            os.replace(temporary, memo_path)
+        except OSError as error:
+            logging.getLogger(__name__).warning("file digests not remembered in %s: %s", memo_path, error)
+    return digests
 
 
 _SEGMENTERS: dict[str | None, Segmenter] = {}
