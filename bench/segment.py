@@ -298,12 +298,10 @@ class Agreement:
             self.examples[name].append(example)
 
 
-def paragraphs(articles: int) -> list[str]:
-    """The texts the indexer segments (title, paragraphs, captions ...) of every n-th corpus file (0: all)."""
-    paths = sorted(CORPUS.glob("*/*/*.md"))
-    step = max(1, len(paths) // articles) if articles else 1
+def corpus_paragraphs(root: Path, every: int) -> list[str]:
+    """The texts the indexer segments (title, paragraphs, captions ...) of every n-th corpus file under `root`."""
     texts: list[str] = []
-    for path in paths[::step]:
+    for path in sorted(root.glob("*/*/*.md"))[::every]:
         try:
             article = parse_bytes(path.read_bytes(), str(path))
         except ParseError:
@@ -430,7 +428,8 @@ def main() -> None:
     if args.what == "speed":
         bench_speed(sample(args.articles))
     elif args.what == "agreement":
-        bench_agreement(paragraphs(args.articles))
+        files = len(list(CORPUS.glob("*/*/*.md")))
+        bench_agreement(corpus_paragraphs(CORPUS, max(1, files // args.articles) if args.articles else 1))
     elif args.what == "gold":
         bench_gold()
     elif args.what == "script":

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from indexer.lexicon import Lexicon
 from indexer.normalize import HAN, NORMALIZATION_VERSION, fold
@@ -44,6 +44,7 @@ _JIEBA_DIR = Path(importlib.util.find_spec("jieba").origin).parent  # type: igno
 _JIEBA_DICT = _JIEBA_DIR / "dict.txt"
 _JIEBA_IDF = _JIEBA_DIR / "analyse" / "idf.txt"
 _JIEBA_CODE = _JIEBA_DIR / "__init__.py"
+_T = TypeVar("_T")
 _NEWS_DICT = "data/news_dict.txt"
 _NEWS_PATH = Path(__file__).parent / _NEWS_DICT
 _RULES = "1"
@@ -410,24 +411,22 @@ class _Native:
         self.complete = True
 
     def tokens(self, folded: str) -> list[Token]:
-        self._prepare(folded)
-        tokens: list[Token] = []
-        position = 0
-        for match in _SPECIAL_RE.finditer(folded):
-            tokens += self._plain_tokens(folded[position : match.start()])
-            tokens += self._special_tokens(match.group())
-            position = match.end()
-        return tokens + self._plain_tokens(folded[position:])
+        return self._read(folded, self._plain_tokens, self._special_tokens)
 
     def words(self, folded: str) -> list[str]:
+        return self._read(folded, self._plain_words, lambda part: [token.word for token in self._special_tokens(part)])
+
+    def _read(self, folded: str, plain: Callable[[str], list[_T]], special: Callable[[str], list[_T]]) -> list[_T]:
+        """`plain` on the stretches jieba-rs reads as the reference does, `special` on the ``_SPECIAL_RE``
+        matches between them (no word crosses a stretch's edge: they are gaps between blocks)."""
         self._prepare(folded)
-        words: list[str] = []
+        read: list[_T] = []
         position = 0
         for match in _SPECIAL_RE.finditer(folded):
-            words += self._plain_words(folded[position : match.start()])
-            words += [token.word for token in self._special_tokens(match.group())]
+            read += plain(folded[position : match.start()])
+            read += special(match.group())
             position = match.end()
-        return words + self._plain_words(folded[position:])
+        return read + plain(folded[position:])
 
     def _plain_tokens(self, folded: str) -> list[Token]:
         """Tokens of text where jieba-rs groups as the reference does: one call for all its blocks."""

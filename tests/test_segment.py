@@ -11,10 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.segment import FLAG_CLASS, measure_agreement
-from indexer.document import field_texts
+from bench.segment import FLAG_CLASS, corpus_paragraphs, measure_agreement
 from indexer.normalize import fold
-from indexer.parser import ParseError, parse_bytes
 from indexer.segment import ENGINE_DOT, LOOKUP_CHARS, DictionaryError, Segmenter, Token, parse_dictionary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,17 +251,6 @@ def test_native_tokens_equal_the_reference_on_random_text(
 def test_engine_dot_never_occurs_in_folded_text() -> None:
     assert fold(ENGINE_DOT) != ENGINE_DOT
     assert fold("\uf900") != "\uf900"
-
-
-def corpus_paragraphs(corpus: Path, every: int) -> list[str]:
-    texts: list[str] = []
-    for path in sorted(corpus.glob("*/*/*.md"))[::every]:
-        try:
-            article = parse_bytes(path.read_bytes(), str(path))
-        except ParseError:
-            continue
-        texts += [text for values in field_texts(article).values() for text in values]
-    return texts
 
 
 def test_native_agrees_with_the_reference_on_the_corpus(
