@@ -98,11 +98,14 @@ _HAN_RUN_RE = re.compile(f"([{HAN}]+)")
 _NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 _LATIN_RE = re.compile(r"[a-z0-9]+")
 _ALNUM_RE = re.compile(r"[^\W_]")
+_REGROUP_RE = re.compile(r"[0-9](?:[a-z]|\.[0-9])")
+"""Where ``_PIECE_RE`` groups single characters otherwise than jieba does (``3.5``, ``5g``)."""
+_GAP_LETTERS_RE = re.compile(f"[^\\W_{HAN}a-z0-9]+")
+"""Letters and digits outside the blocks (``é``, ``서울``, ``москва``, ``٣``)."""
 _SPECIAL_RE = re.compile(
-    f"(?<![{_BLOCK_CHARS}])[{_BLOCK_CHARS}]*?[0-9](?:[a-z]|\\.[0-9])[{_BLOCK_CHARS}]*+|(?:(?![{HAN}a-z0-9])[^\\W_])+"
+    f"(?<![{_BLOCK_CHARS}])[{_BLOCK_CHARS}]*?{_REGROUP_RE.pattern}[{_BLOCK_CHARS}]*+|{_GAP_LETTERS_RE.pattern}"
 )
-"""What the native engine reads apart: a block where ``_PIECE_RE`` groups single characters otherwise than
-jieba does (``3.5``, ``5g``), or letters outside the blocks (``é``, ``서울``)."""
+"""What the native engine reads apart: a block holding ``_REGROUP_RE``, or letters outside the blocks."""
 _GAPS_RE = re.compile(f"[^{_BLOCK_CHARS}]+")
 """Runs between blocks: the engine reads one space there (no word crosses them; ``-`` is inside jieba's
 blocks but not ours, and no dictionary word holds it)."""
@@ -420,6 +423,8 @@ class _Native:
         """`plain` on the stretches jieba-rs reads as the reference does, `special` on the ``_SPECIAL_RE``
         matches between them (no word crosses a stretch's edge: they are gaps between blocks)."""
         self._prepare(folded)
+        if not (_REGROUP_RE.search(folded) or _GAP_LETTERS_RE.search(folded)):
+            return plain(folded)
         read: list[_T] = []
         position = 0
         for match in _SPECIAL_RE.finditer(folded):
