@@ -146,6 +146,7 @@ def bench_script(traditional: list[str], simplified: list[str]) -> None:
     phrase-level t2s with jieba's own dictionary, words folded afterwards; (N) folded text with jieba's own
     dictionary."""
     segmenter = Segmenter()
+    segmenter.load()
     plain = jieba.posseg.POSTokenizer(jieba.Tokenizer())
     plain.tokenizer.initialize()
     t2s = opencc.OpenCC("t2s")
