@@ -4,7 +4,8 @@
     .venv/bin/python bench/ingest.py --dataset ../shared/corpus --dataset /tmp/news-indexer-bench/scaled
 
 Rows:
-- r_py: parse + segment + build the document, one process (one core), documents/s on a sample;
+- r_py: parse + segment + build the document, one process (one core), documents/s on a sample; beside it the
+  same with the reference segmentation engine (jieba's Python code), measured in the same run;
 - r_es: bulk rate of pre-built documents alone (the sample's documents sent again and again under fresh ids);
 - L = 1 / (1/(cores × r_py) + 1/r_es): what the pipeline could reach if parsing and Elasticsearch shared the cores
   perfectly; the pipeline's end-to-end rate (`indexer index` library call on the whole dataset) and its share of L;
@@ -37,7 +38,7 @@ from indexer.config import load_settings
 from indexer.document import build_document, document_id, field_texts
 from indexer.ingest import IngestOptions, ingest
 from indexer.parser import parse_bytes
-from indexer.segment import get_segmenter
+from indexer.segment import Segmenter, get_segmenter
 from indexer.walk import Candidate, walk
 
 
@@ -46,6 +47,7 @@ class Result:
     dataset: str
     files: int = 0
     r_py: float = 0.0
+    r_py_reference: float = 0.0
     r_es: float = 0.0
     limit: float = 0.0
     pipeline: float = 0.0
@@ -66,8 +68,8 @@ def _sample(files: list[Path], size: int) -> list[Path]:
     return random.Random(7).sample(files, min(size, len(files)))
 
 
-def measure_r_py(sample: list[Path]) -> tuple[float, list[dict]]:
-    segmenter = get_segmenter(None)
+def measure_r_py(sample: list[Path], segmenter: Segmenter) -> tuple[float, list[dict]]:
+    segmenter.load()
     datas = [path.read_bytes() for path in sample]
     started = time.perf_counter()
     documents = [
@@ -172,7 +174,8 @@ def run(dataset: Path, es: Elasticsearch, sample_size: int, naive_size: int) -> 
     files = _files(dataset)
     result = Result(dataset=str(dataset), files=len(files))
     result.raw_file_mb, result.raw_text_mb = raw_sizes(files)
-    result.r_py, documents = measure_r_py(_sample(files, sample_size))
+    result.r_py, documents = measure_r_py(_sample(files, sample_size), get_segmenter(None))
+    result.r_py_reference, _ = measure_r_py(_sample(files, sample_size), Segmenter(native=False))
     result.r_es = measure_r_es(es, documents, total=max(10_000, len(documents)))
     cores = os.cpu_count() or 1
     result.limit = 1 / (1 / (cores * result.r_py) + 1 / result.r_es)
@@ -186,6 +189,7 @@ def table(results: list[Result]) -> str:
     rows = [
         ("files", lambda r: f"{r.files:,}"),
         ("r_py: parse+segment, 1 core (docs/s)", lambda r: f"{r.r_py:,.0f}"),
+        ("r_py, reference segmentation engine (docs/s)", lambda r: f"{r.r_py_reference:,.0f}"),
         ("r_es: bulk of pre-built docs (docs/s)", lambda r: f"{r.r_es:,.0f}"),
         (f"L = 1/(1/({cores}×r_py)+1/r_es) (docs/s)", lambda r: f"{r.limit:,.0f}"),
         ("pipeline end to end (docs/s)", lambda r: f"{r.pipeline:,.0f}"),

@@ -1,11 +1,14 @@
 """Measure normalization and segmentation on a corpus sample; prints tables (numbers go to docs/segmentation.md).
 
     .venv/bin/python -m bench.segment speed       # chars/s of fold, offsets, char tokens, tokens(); start-up
+    .venv/bin/python -m bench.segment agreement   # native engine against the reference: tokens, paragraphs, classes
+    .venv/bin/python -m bench.segment gold        # word F1 on the SIGHAN 2005 PKU and MSR gold sets, both engines
     .venv/bin/python -m bench.segment script      # what jieba should read: folded text or OpenCC t2s
     .venv/bin/python -m bench.segment hmm         # HMM on/off: speed and the person names it adds
     .venv/bin/python -m bench.segment precision   # extra matches that merging script classes costs
 
-One process, one core. The sample is every n-th corpus file (``--articles``), text from a rough tag strip.
+One process, one core. The sample is every n-th corpus file (``--articles``), text from a rough tag strip;
+``agreement`` reads the paragraphs the parser gives (``--articles 0``: the whole corpus).
 """
 
 from __future__ import annotations
@@ -13,12 +16,17 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 import jieba
 import jieba.posseg
@@ -26,8 +34,10 @@ import opencc
 from rich.console import Console
 from rich.table import Table
 
+from indexer.document import field_texts
 from indexer.normalize import char_tokens, fold, fold_with_offsets, script_of
-from indexer.segment import PERSON_FLAGS, Segmenter
+from indexer.parser import ParseError, parse_bytes
+from indexer.segment import PERSON_FLAGS, Segmenter, Token
 from tools.build_news_dict import CORPUS, corpus_texts
 
 console = Console(width=150)
@@ -62,12 +72,17 @@ def show(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -
 
 def bench_speed(texts: list[str]) -> None:
     with tempfile.TemporaryDirectory() as cache:
-        started = time.perf_counter()
-        Segmenter(cache_dir=cache)
-        cold = time.perf_counter() - started
-        started = time.perf_counter()
+        cold = _seconds(lambda: Segmenter(cache_dir=cache))
+        warm = _seconds(lambda: Segmenter(cache_dir=cache))
         segmenter = Segmenter(cache_dir=cache)
-        warm = time.perf_counter() - started
+        query = _seconds(lambda: segmenter.words("朝鲜领导人金正恩会见俄罗斯外长拉夫罗夫"))
+        full = _seconds(segmenter.load)
+        reference_warm = _seconds(lambda: Segmenter(native=False, cache_dir=cache))
+        reference = Segmenter(native=False, cache_dir=cache)
+        reference.load()
+        hmm = Segmenter(hmm=True, native=False, cache_dir=cache)
+    process = _process_seconds("from indexer.segment import Segmenter; Segmenter().words('金正恩会见拉夫罗夫')")
+    bare = _process_seconds("import indexer.normalize")
     plain = jieba.Tokenizer()
     plain.initialize()
     pos = jieba.posseg.POSTokenizer(plain)
@@ -77,16 +92,42 @@ def bench_speed(texts: list[str]) -> None:
         ("fold_with_offsets", rate(fold_with_offsets, texts, 3)),
         ("char_tokens", rate(char_tokens, texts, 3)),
         ("script_of", rate(script_of, texts, 3)),
-        ("Segmenter.tokens (HMM off, used)", rate(segmenter.tokens, texts)),
-        ("Segmenter.tokens (HMM on)", rate(Segmenter(hmm=True).tokens, texts)),
-        ("tokens + entities + keywords", rate(lambda t: _analyse(segmenter, t), texts)),
-        ("jieba.lcut HMM=False (reference)", rate(lambda t: plain.lcut(t, HMM=False), folded)),
-        ("jieba.posseg HMM=False (reference)", rate(lambda t: pos.lcut(t, HMM=False), folded)),
-        ("jieba.posseg HMM=True (reference)", rate(lambda t: pos.lcut(t, HMM=True), folded)),
+        ("Segmenter.tokens, native (used)", rate(segmenter.tokens, texts, 3)),
+        ("Segmenter.words, native (query side)", rate(segmenter.words, texts, 3)),
+        ("tokens + entities + keywords, native", rate(lambda t: _analyse(segmenter, t), texts, 3)),
+        ("Segmenter.tokens, reference engine", rate(reference.tokens, texts)),
+        ("tokens + entities + keywords, reference", rate(lambda t: _analyse(reference, t), texts)),
+        ("Segmenter.tokens, reference with HMM", rate(hmm.tokens, texts)),
+        ("jieba.lcut HMM=False (plain jieba)", rate(lambda t: plain.lcut(t, HMM=False), folded)),
+        ("jieba.posseg HMM=False (plain jieba)", rate(lambda t: pos.lcut(t, HMM=False), folded)),
     ]
     chars = sum(map(len, texts))
     show(f"speed, one core, {len(texts)} articles, {chars:,} chars", ["function", "chars/s"], rows)
-    show("segmenter start-up", ["case", "seconds"], [("cold (builds cache)", f"{cold:.2f}"), ("warm", f"{warm:.2f}")])
+    show(
+        "segmenter start-up",
+        ["case", "ms"],
+        [
+            ("cold: builds the dictionary file (first use of a dictionary set)", cold * 1000),
+            ("warm: Segmenter() opens the dictionary file", warm * 1000),
+            ("first words() of a query (looks its words up)", query * 1000),
+            ("load(): the whole dictionary and IDF table (bulk indexing)", full * 1000),
+            ("reference engine, warm (jieba's prefix dictionary)", reference_warm * 1000),
+            ("new process: import + Segmenter() + words() of a query", process * 1000),
+            ("new process: import indexer.normalize only", bare * 1000),
+        ],
+    )
+
+
+def _seconds(function: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def _process_seconds(code: str, repeat: int = 5) -> float:
+    """Median wall time of a fresh interpreter running `code` (warm file cache)."""
+    times = [_seconds(lambda: subprocess.run([sys.executable, "-c", code], check=True)) for _ in range(repeat)]
+    return statistics.median(times)
 
 
 def _analyse(segmenter: Segmenter, text: str) -> None:
@@ -105,6 +146,7 @@ def bench_script(traditional: list[str], simplified: list[str]) -> None:
     phrase-level t2s with jieba's own dictionary, words folded afterwards; (N) folded text with jieba's own
     dictionary."""
     segmenter = Segmenter()
+    segmenter.load()
     plain = jieba.posseg.POSTokenizer(jieba.Tokenizer())
     plain.tokenizer.initialize()
     t2s = opencc.OpenCC("t2s")
@@ -146,7 +188,7 @@ def bench_hmm(texts: list[str]) -> None:
     rows = []
     persons: dict[bool, Counter[str]] = {}
     for hmm in (False, True):
-        segmenter = Segmenter(hmm=hmm)
+        segmenter = Segmenter(hmm=hmm, native=False)
         started = time.perf_counter()
         tokens = [segmenter.tokens(text) for text in texts]
         speed = sum(map(len, texts)) / (time.perf_counter() - started)
@@ -205,14 +247,192 @@ def bench_precision(texts: list[str], words: int) -> None:
     console.print(f"merged-class characters: {''.join(sorted(merged))}")
 
 
+LATIN_CLASS = "Latin letters and digits grouped otherwise"
+FLAG_CLASS = "flag of a single character not in the dictionary"
+
+
+@dataclass
+class Agreement:
+    """How far the native engine's tokens agree with the reference engine's, over paragraphs of text."""
+
+    paragraphs: int = 0
+    same_paragraphs: int = 0
+    same_word_paragraphs: int = 0
+    tokens: int = 0
+    same_tokens: int = 0
+    same_words: int = 0
+    classes: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, reference: Sequence[Token], native: Sequence[Token], known: Callable[[str], bool]) -> None:
+        """Count one paragraph; differences are aligned by word and sorted into named classes."""
+        self.paragraphs += 1
+        size = max(len(reference), len(native))
+        self.tokens += size
+        if reference == native:
+            self.same_paragraphs += 1
+            self.same_word_paragraphs += 1
+            self.same_tokens += size
+            self.same_words += size
+            return
+        words = ([token.word for token in reference], [token.word for token in native])
+        self.same_word_paragraphs += words[0] == words[1]
+        matcher = difflib.SequenceMatcher(None, *words, autojunk=False)
+        for op, start, end, other_start, other_end in matcher.get_opcodes():
+            if op == "equal":
+                pairs = list(zip(reference[start:end], native[other_start:other_end], strict=True))
+                self.same_words += len(pairs)
+                self.same_tokens += sum(mine == theirs for mine, theirs in pairs)
+                for mine, theirs in pairs:
+                    if mine != theirs:
+                        single = len(mine.word) == 1 and not known(mine.word)
+                        self._note(FLAG_CLASS if single else "other flags", f"{mine} / {theirs}")
+            else:
+                mine, theirs = reference[start:end], native[other_start:other_end]
+                latin = all(char.isascii() for token in (*mine, *theirs) for char in token.word)
+                shown = f"{' '.join(t.word for t in mine)} / {' '.join(t.word for t in theirs)}"
+                self._note(LATIN_CLASS if latin else "other words", shown)
+
+    def _note(self, name: str, example: str) -> None:
+        self.classes[name] += 1
+        if len(self.examples[name]) < 3:
+            self.examples[name].append(example)
+
+
+def corpus_paragraphs(root: Path, every: int) -> list[str]:
+    """The texts the indexer segments (title, paragraphs, captions ...) of every n-th corpus file under `root`."""
+    texts: list[str] = []
+    for path in sorted(root.glob("*/*/*.md"))[::every]:
+        try:
+            article = parse_bytes(path.read_bytes(), str(path))
+        except ParseError:
+            continue
+        texts += [text for values in field_texts(article).values() for text in values]
+    return texts
+
+
+def measure_agreement(texts: Sequence[str], native: Segmenter, reference: Segmenter) -> Agreement:
+    agreement = Agreement()
+    for text in texts:
+        agreement.add(reference.tokens(text), native.tokens(text), native.known)
+    return agreement
+
+
+def bench_agreement(texts: list[str]) -> None:
+    native, reference = Segmenter(), Segmenter(native=False)
+    result = measure_agreement(texts, native, reference)
+    show(
+        f"native engine against the reference, {result.paragraphs:,} paragraphs",
+        ["measure", "identical", "of", "share"],
+        [
+            (
+                "paragraphs: tokens and flags",
+                result.same_paragraphs,
+                result.paragraphs,
+                _share(result.same_paragraphs, result.paragraphs),
+            ),
+            (
+                "paragraphs: words",
+                result.same_word_paragraphs,
+                result.paragraphs,
+                _share(result.same_word_paragraphs, result.paragraphs),
+            ),
+            ("tokens: word and flag", result.same_tokens, result.tokens, _share(result.same_tokens, result.tokens)),
+            ("tokens: word", result.same_words, result.tokens, _share(result.same_words, result.tokens)),
+        ],
+    )
+    show(
+        "difference classes (aligned by word)",
+        ["class", "count", "examples (reference / native)"],
+        [(name, count, " | ".join(result.examples[name])) for name, count in result.classes.most_common()],
+    )
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.5%}" if whole else "-"
+
+
+GOLD = Path("/work/shared/seg-gold")
+
+
+def gold_f1(
+    words: Callable[[str], list[str]], corpus: str, normalize: Callable[[str], str] = fold
+) -> tuple[float, float, float]:
+    """Precision, recall and F1 of `words` on a SIGHAN 2005 test set, as the bakeoff scores: word spans.
+
+    Both sides are normalized, by default folded (full-width digits and letters become ASCII, as the
+    segmenter reads them); characters the segmenter drops (punctuation) count as one-character words, as
+    jieba emits them."""
+    raw = (GOLD / f"{corpus}_test.utf8").read_text(encoding="utf-8").splitlines()
+    gold = (GOLD / f"{corpus}_test_gold.utf8").read_text(encoding="utf-8").splitlines()
+    correct = predicted = expected = 0
+    for line, gold_line in zip(raw, gold, strict=True):
+        text = normalize("".join(line.split()))
+        mine = _spans(text, words(text))
+        theirs = _spans(text, [normalize(word) for word in gold_line.split()])
+        correct += len(mine & theirs)
+        predicted += len(mine)
+        expected += len(theirs)
+    precision, recall = correct / predicted, correct / expected
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def _spans(text: str, words: Sequence[str]) -> set[tuple[int, int]]:
+    """(start, end) of `words` in `text`, in order; characters no word covers are words of their own."""
+    spans: set[tuple[int, int]] = set()
+    position = 0
+    for word in words:
+        start = text.find(word, position)
+        if start < 0:
+            continue
+        spans.update((index, index + 1) for index in range(position, start))
+        spans.add((start, start + len(word)))
+        position = start + len(word)
+    spans.update((index, index + 1) for index in range(position, len(text)))
+    return spans
+
+
+def bench_gold() -> None:
+    native, reference = Segmenter(), Segmenter(native=False)
+    plain = jieba.Tokenizer()
+    plain.initialize()
+    engines = {
+        "Segmenter, native engine (used)": native.words,
+        "Segmenter, reference engine": reference.words,
+        "plain jieba 0.42.1, HMM off (its own dictionary)": lambda text: plain.lcut(text, HMM=False),
+    }
+    rows = []
+    for name, words in engines.items():
+        scores = [gold_f1(words, corpus) for corpus in ("pku", "msr")]
+        rows.append((name, *(f"{value:.4f}" for score in scores for value in score)))
+    raw = [gold_f1(lambda text: plain.lcut(text, HMM=False), corpus, str) for corpus in ("pku", "msr")]
+    rows.append(("plain jieba, HMM off, raw text (the gold README's setting)", *(f"{v:.4f}" for s in raw for v in s)))
+    show(
+        "SIGHAN 2005 word segmentation, test sets",
+        ["segmenter", "PKU P", "PKU R", "PKU F1", "MSR P", "MSR R", "MSR F1"],
+        rows,
+    )
+    same = []
+    for corpus in ("pku", "msr"):
+        lines = [fold("".join(line.split())) for line in (GOLD / f"{corpus}_test.utf8").read_text("utf-8").splitlines()]
+        agreeing = sum(native.words(line) == reference.words(line) for line in lines)
+        same.append((corpus.upper(), agreeing, len(lines), _share(agreeing, len(lines))))
+    show("test lines the two engines segment alike", ["set", "identical", "of", "share"], same)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["speed", "script", "hmm", "precision"])
+    parser.add_argument("what", choices=["speed", "agreement", "gold", "script", "hmm", "precision"])
     parser.add_argument("--articles", type=int, default=400)
     parser.add_argument("--words", type=int, default=300)
     args = parser.parse_args()
     if args.what == "speed":
         bench_speed(sample(args.articles))
+    elif args.what == "agreement":
+        files = len(list(CORPUS.glob("*/*/*.md")))
+        bench_agreement(corpus_paragraphs(CORPUS, max(1, files // args.articles) if args.articles else 1))
+    elif args.what == "gold":
+        bench_gold()
     elif args.what == "script":
         simplified = sample(args.articles, ["dw", "bbc", "voa", "rfi", "zaobao"])
         bench_script(sample(args.articles, ["cna", "rti"]), simplified)

@@ -65,8 +65,24 @@ text never holds it otherwise."""
 _BREAK = f"(?<=[^{HAN}\\s])\\s+(?=[^{HAN}\\s])"
 _BREAK_RE = re.compile(_BREAK)
 _PIECE_RE = re.compile(f"\\S+|{_BREAK}")
-_TRADITIONAL_ONLY = frozenset(_TABLE["traditional_only"])
-_SIMPLIFIED_ONLY = frozenset(_TABLE["simplified_only"])
+_SCRIPT_MARKS = {"t": _TABLE["traditional_only"], "s": _TABLE["simplified_only"]}
+"""Characters that exist only in Traditional (``t``) or only in Simplified (``s``) writing."""
+
+
+def _script_table() -> list[str | None]:
+    table: list[str | None] = [None] * _LIST_LIMIT
+    for mark, chars in _SCRIPT_MARKS.items():
+        for char in chars:
+            if ord(char) < _LIST_LIMIT:
+                table[ord(char)] = mark
+    return table
+
+
+_SCRIPT_TABLE = _script_table()
+"""``str.translate`` table: a marked character becomes its mark, others below ``_LIST_LIMIT`` vanish."""
+_HIGH_MARKS = {
+    mark: frozenset(char for char in chars if ord(char) >= _LIST_LIMIT) for mark, chars in _SCRIPT_MARKS.items()
+}
 _SCRIPT_MINORITY = 0.1
 """``script_of`` calls a text mixed when the minority script has more than this share of the marked chars."""
 
@@ -147,8 +163,11 @@ def script_of(text: str) -> str:
     Counts the characters that exist only in Traditional or only in Simplified writing; a text is mixed
     when the less frequent of the two makes up more than a tenth of them.
     """
-    traditional = sum(1 for char in text if char in _TRADITIONAL_ONLY)
-    simplified = sum(1 for char in text if char in _SIMPLIFIED_ONLY)
+    marks = text.translate(_SCRIPT_TABLE)
+    traditional, simplified = marks.count("t"), marks.count("s")
+    if len(marks) > traditional + simplified:  # characters above the table stay as they are
+        traditional += sum(map(_HIGH_MARKS["t"].__contains__, marks))
+        simplified += sum(map(_HIGH_MARKS["s"].__contains__, marks))
     marked = traditional + simplified
     if not marked:
         return "none"

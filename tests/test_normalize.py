@@ -168,6 +168,7 @@ def test_char_tokens_make_traditional_and_simplified_substrings_equal() -> None:
         ("COVID-19 2020", "none"),
         ("", "none"),
         ("台灣民眾有機會瞭解 这是简体中文的一段话", "mixed"),
+        ("\U00030b38\U00030c28 and \U00030000", "simplified"),  # Simplified-only characters above U+30000
     ],
 )
 def test_script_of(snippet: str, script: str) -> None:

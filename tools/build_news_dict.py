@@ -421,7 +421,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     finder = NameFinder(base, jieba_frequencies())
     found = evidence(texts, finder)
-    guesser = Segmenter(hmm=True, news_dict=False)
+    guesser = Segmenter(hmm=True, native=False, news_dict=False)
     for name, tags in hmm_person_names([guesser.tokens(text) for text in texts[:: args.hmm_every]], base).items():
         found[name].update(tags)
     for name, tags in split_person_names(before, base).items():
