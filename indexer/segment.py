@@ -24,6 +24,8 @@ from typing import Any
 
 import jieba
 
+from indexer.config import default_cache_dir
+from indexer.errors import IndexerError
 from indexer.normalize import HAN, NORMALIZATION_VERSION, fold
 
 jieba.setLogLevel(logging.WARNING)
@@ -74,7 +76,7 @@ _LATIN_RE = re.compile(r"[a-z0-9]+")
 _USER_LINE_RE = re.compile(r"^(\S+)(?:\s+([0-9]+))?(?:\s+([a-z]+))?$")
 
 
-class DictionaryError(ValueError):
+class DictionaryError(IndexerError):
     """A dictionary file that cannot be used; the message names the file, the line and the problem."""
 
 
@@ -131,11 +133,6 @@ def parse_dictionary(data: bytes, source: str | os.PathLike[str]) -> list[DictEn
     return entries
 
 
-def _default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "news-indexer"
-
-
 def _writable_dir(preferred: Path) -> Path | None:
     for candidate in (preferred, Path(tempfile.gettempdir()) / f"news-indexer-{os.getuid()}"):
         try:
@@ -187,7 +184,7 @@ class Segmenter:
         self._idf: dict[str, float] = {}
         self._median_idf = 0.0
         self._stop_words: frozenset[str] = frozenset()
-        self._load(Path(cache_dir) if cache_dir is not None else _default_cache_dir())
+        self._load(Path(cache_dir) if cache_dir is not None else default_cache_dir())
 
     def __repr__(self) -> str:
         return f"Segmenter(user_dict={self.user_dict!r}, hmm={self.hmm}, version={self.version!r})"
@@ -423,9 +420,12 @@ def _hmm_words(run: str) -> Iterator[tuple[str, str]]:
 _SEGMENTERS: dict[str | None, Segmenter] = {}
 
 
-def get_segmenter(user_dict: str | os.PathLike[str] | None = None) -> Segmenter:
-    """The process's segmenter for this user dictionary (built once, then reused)."""
+def get_segmenter(
+    user_dict: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None
+) -> Segmenter:
+    """The process's segmenter for this user dictionary (built once, then reused); its dictionary cache goes in
+    `cache_dir` (Settings.cache_dir)."""
     key = str(Path(user_dict).resolve()) if user_dict is not None else None
     if key not in _SEGMENTERS:
-        _SEGMENTERS[key] = Segmenter(user_dict)
+        _SEGMENTERS[key] = Segmenter(user_dict, cache_dir=cache_dir)
     return _SEGMENTERS[key]

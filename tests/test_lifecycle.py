@@ -90,7 +90,7 @@ def test_reindex_without_the_files_rebuilds_from_the_index_with_this_dictionary(
     assert result.from_files is None and result.from_index and result.from_index.indexed == len(wanted)
     assert set(stored_ids(es, alias)) == wanted
     meta = lifecycle.index_meta(es, result.new)
-    assert meta and meta.dict_version == get_segmenter(es_settings.user_dict).version
+    assert meta and meta.analysis_version == get_segmenter(es_settings.user_dict).version
     assert not es.indices.exists(index=old)
     hits = es.count(index=alias, query=PHRASE)["count"]
     assert hits > 0, "the rebuilt chars views answer phrase queries"
