@@ -19,7 +19,15 @@ from elasticsearch import (
 )
 
 from indexer.config import Settings
-from indexer.errors import AuthenticationFailed, ConnectionFailed, IndexerError, IndexMissing, QueryError, redact_url
+from indexer.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    ConnectionFailed,
+    IndexerError,
+    IndexMissing,
+    QueryError,
+    redact_url,
+)
 
 START_HINT = "start the local node with `indexer node start`, or set ES_URL to your cluster"
 TOO_MANY_CLAUSES = "too many nested clauses"
@@ -41,7 +49,10 @@ def connect(settings: Settings) -> Elasticsearch:
         options["ca_certs"] = str(settings.ca_certs)
     if settings.ca_fingerprint:
         options["ssl_assert_fingerprint"] = settings.ca_fingerprint.replace(":", "").lower()
-    return Elasticsearch(list(settings.hosts), **options)
+    try:
+        return Elasticsearch(list(settings.hosts), **options)
+    except ValueError as exc:  # a URL the client can't parse: its message may quote the URL with credentials
+        raise ConfigError(f"hosts: {settings.scrub(str(exc))}", "check ES_URL") from None
 
 
 @dataclass(frozen=True, slots=True)
