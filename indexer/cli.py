@@ -261,7 +261,8 @@ class RichProgress(Progress):
         self._bar.update(self._task, advance=1, rates=rates)
 
     def stop(self) -> None:
-        self._bar.stop()
+        if self._task is not None:  # a bar never started would still print an empty line
+            self._bar.stop()
 
 
 def _summary_table(title: str, summary: Summary, items: str = "files") -> Table:

@@ -54,8 +54,8 @@ def index_warnings(stats: IndexStats, analysis_version: str) -> list[str]:
         else:
             restore = json.dumps(stats.pending_restore)
             warnings.append(
-                f"{now}, left by an interrupted load: the next `indexer index` run restores {restore}, or now: "
-                f"PUT /{stats.index}/_settings {restore}"
+                f"{now}, left by an interrupted load: the next `indexer index` run restores them, or restore them "
+                f"now: PUT /{stats.index}/_settings {restore}"
             )
     return warnings
 
