@@ -31,6 +31,7 @@ from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError
 
 from indexer.errors import ForeignIndex, Locked
 from indexer.names import check_alias
+from indexer.node import pid_alive
 
 LOCK_INDEX = "news-indexer-locks"
 LOCK_META = {"news_indexer": "locks"}
@@ -48,16 +49,6 @@ def _machine() -> str:
     except OSError:
         namespace = ""
     return f"{socket.gethostname()} {namespace}".strip()
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +71,7 @@ class Holder:
         """Its lease runs, and when it ran here, its process still exists."""
         if self.expires <= now:
             return False
-        return self.machine != _machine() or _process_alive(self.pid)
+        return self.machine != _machine() or pid_alive(self.pid)
 
     def describe(self) -> str:
         started = datetime.fromtimestamp(self.since, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -230,7 +221,7 @@ class AliasLock:
         """Give the claim up. When the server can't be reached, the lease ends it instead."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(timeout=1.0)  # a renewal stuck on a slow server can't put the claim back
         if self._lost:
             return
         try:
@@ -244,6 +235,7 @@ class AliasLock:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
+        lost = self._lost
         self.release()
-        if self._lost and kind is None:
+        if lost and kind is None:
             raise self._lost_error()
