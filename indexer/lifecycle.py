@@ -217,7 +217,8 @@ def _current_load_settings(es: Elasticsearch, index: str) -> dict[str, Any]:
 def pending_restore(es: Elasticsearch, index: str) -> dict[str, Any] | None:
     """Settings an interrupted bulk load left to restore, if any."""
     meta = es.indices.get_mapping(index=index)[index]["mappings"].get("_meta", {})
-    return meta.get("bulk_load_restore")
+    restore: dict[str, Any] | None = meta.get("bulk_load_restore")
+    return restore
 
 
 def end_bulk_load(es: Elasticsearch, index: str, restore: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Literal
 
-from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ApiError, AuthorizationException, ConflictError, Elasticsearch, NotFoundError
 
 from indexer.errors import ForeignIndex, Locked
 from indexer.names import check_alias
@@ -92,9 +92,14 @@ def _read(es: Elasticsearch, alias: str) -> tuple[list[Holder], tuple[int, int] 
 
 
 def holders(es: Elasticsearch, alias: str) -> list[Holder]:
-    """The runs that hold `alias` now (expired and vanished ones left out)."""
+    """The runs that hold `alias` now (expired and vanished ones left out); none known to a user who may not
+    read the lock index (reading the data needs no lock)."""
     now = time.time()
-    return [holder for holder in _read(es, alias)[0] if holder.alive(now)]
+    try:
+        recorded = _read(es, alias)[0]
+    except AuthorizationException:
+        return []
+    return [holder for holder in recorded if holder.alive(now)]
 
 
 def _ensure_lock_index(es: Elasticsearch) -> None:

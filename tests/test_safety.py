@@ -11,7 +11,7 @@ import json
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -141,9 +141,9 @@ def _start(settings: Settings, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def _wait_for(condition: object, seconds: float = 120) -> None:
+def _wait_for(condition: Callable[[], bool], seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
 
