@@ -679,7 +679,7 @@ def _in_cli_terms(error: IndexerError) -> IndexerError:
 def main() -> None:
     """Console entry point: expected failures print one line with a fix and exit 1; --debug shows tracebacks.
 
-    Whatever is printed passes through Settings.scrub: no secret, and no credentials in a URL, reach the terminal.
+    Error lines and tracebacks pass through Settings.scrub: no secret, and no credentials in a URL, are shown.
     """
     try:
         app()

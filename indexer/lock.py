@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Literal
 
-from elasticsearch import ApiError, AuthorizationException, ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError
 
 from indexer.errors import ForeignIndex, Locked
 from indexer.names import check_alias
@@ -92,12 +92,12 @@ def _read(es: Elasticsearch, alias: str) -> tuple[list[Holder], tuple[int, int] 
 
 
 def holders(es: Elasticsearch, alias: str) -> list[Holder]:
-    """The runs that hold `alias` now (expired and vanished ones left out); none known to a user who may not
-    read the lock index (reading the data needs no lock)."""
+    """The runs that hold `alias` now (expired and vanished ones left out), for display: none known when the lock
+    index can't be read (a user without rights to it, its shard unavailable)."""
     now = time.time()
     try:
         recorded = _read(es, alias)[0]
-    except AuthorizationException:
+    except ApiError:
         return []
     return [holder for holder in recorded if holder.alive(now)]
 
