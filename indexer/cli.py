@@ -383,7 +383,9 @@ def reindex_command(
     """Rebuild the index (new mapping or dictionary) into a new generation, then swap the alias atomically.
 
     Articles come from the given files, and from the current index for any the files don't provide, so nothing is
-    lost when files are gone. Searches through the alias keep working throughout.
+    lost when files are gone. Searches through the alias keep working throughout. The rebuild holds the alias
+    alone: an `indexer index` run or a second rebuild started meanwhile stops at once, naming it. Only indices this
+    tool created are rebuilt or deleted.
     """
     settings = state.settings.with_overrides(index=index)
     options = _ingest_options(workers, None, shards, replicas, max_file_mb)
