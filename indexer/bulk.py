@@ -20,6 +20,8 @@ import elastic_transport
 from elasticsearch import ApiError, Elasticsearch
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
+from indexer.client import es_reason
+
 RETRY_STATUSES = {429, 502, 503, 504}
 
 
@@ -54,7 +56,7 @@ BLOCK_HINTS = {
 
 
 def _blocked(error: dict[str, Any], index: str) -> IndexBlocked:
-    reason = _reason(error)
+    reason = es_reason(error)
     hint = next((hint for key, hint in BLOCK_HINTS.items() if key in reason), "lift the index block")
     return IndexBlocked(
         f"the index refuses writes ({reason}); {hint.format(index=index)}, then run again: indexed files are skipped"
@@ -180,7 +182,7 @@ class BulkSender:
                 elif status == 429 and round_ < self._item_retries:
                     throttled.append(doc)
                 elif error:
-                    self._on_result(doc.key, _reason(error), status)
+                    self._on_result(doc.key, es_reason(error), status)
                 else:
                     self._on_result(doc.key, None, status)
             if blocked:
@@ -190,11 +192,3 @@ class BulkSender:
             self.retried_items += len(throttled)
             time.sleep(min(30.0, 0.5 * 2**round_))
             pending = throttled
-
-
-def _reason(error: Any) -> str:
-    if isinstance(error, dict):
-        reason = f"{error.get('type', 'error')}: {error.get('reason', '')}"
-        cause = error.get("caused_by")
-        return f"{reason} ({cause.get('reason', '')})" if isinstance(cause, dict) else reason
-    return str(error)

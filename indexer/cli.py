@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,14 +19,13 @@ from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
-from indexer import kibana, node, output
+from indexer import kibana, node, output, status
 from indexer.article import TIME_SOURCES
-from indexer.client import connect, explain, redact_url, server_info
+from indexer.client import connect, explain, server_info
 from indexer.config import Settings, load_settings
-from indexer.errors import IndexerError, IndexMissing
+from indexer.errors import ForeignIndex, IndexerError, IndexMissing, clip
 from indexer.ingest import IngestOptions, Progress, Summary, ingest
 from indexer.lifecycle import index_stats
-from indexer.mapping import load_template
 from indexer.query import Query
 from indexer.reindex import reindex
 from indexer.search import Interval, Searcher, Sort, TermField
@@ -198,33 +198,29 @@ def node_logs(
 
 @app.command()
 def doctor(index: IndexOpt = None) -> None:
-    """Show the settings in use, what they connect to, the server version and health, and the index state."""
+    """Show the settings in use, what they connect to, the server version and health, and the index state.
+
+    Exit status 1 when the alias points to an index this tool did not create.
+    """
     settings = state.settings.with_overrides(index=index)
-    table = Table("setting", "value", "from", title="Settings")
-    for name, value, source in settings.describe():
-        table.add_row(name, redact_url(value) if name == "hosts" else value, source)
-    console.print(table)
+    console.print(status.settings_table(settings))
     es = connect(settings)
-    info = server_info(es)
-    console.print(
-        f"Elasticsearch {info.version} at {', '.join(redact_url(h) for h in settings.hosts)}: "
-        f"cluster {info.cluster_name!r}, {info.nodes} node(s), health {info.health}"
-    )
+    console.print(status.server_line(server_info(es), settings))
     try:
         stats = index_stats(es, settings.index)
     except IndexMissing as missing:
         console.print(f"index: {escape(str(missing))}", highlight=False)
         return
-    meta = stats.meta
-    current = get_segmenter(settings.user_dict).version
-    built = f"mapping v{meta.mapping_version}, dictionary {meta.dict_version}" if meta else "unknown versions"
-    stale = meta is None or (meta.mapping_version, meta.dict_version) != (load_template().version, current)
-    console.print(
-        f"index: {stats.alias} → {stats.index}, {stats.documents:,} articles, {stats.size_bytes / 1e6:,.1f} MB, "
-        f"built with {built}"
-        + (" [yellow](run `indexer reindex`: this indexer has other versions)[/]" if stale else ""),
-        highlight=False,
-    )
+    except ForeignIndex as foreign:
+        console.print(f"[bold red]index:[/] {escape(str(foreign))}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(status.index_line(stats), highlight=False)
+    for line in status.warning_lines(status.index_warnings(stats, _analysis_version(settings))):
+        console.print(line, highlight=False)
+
+
+def _analysis_version(settings: Settings) -> str:
+    return get_segmenter(settings.user_dict, settings.cache_dir).version
 
 
 class RichProgress(Progress):
@@ -267,7 +263,8 @@ class RichProgress(Progress):
         self._bar.update(self._task, advance=1, rates=rates)
 
     def stop(self) -> None:
-        self._bar.stop()
+        if self._task is not None:  # a bar never started would still print an empty line
+            self._bar.stop()
 
 
 def _summary_table(title: str, summary: Summary, items: str = "files") -> Table:
@@ -398,7 +395,9 @@ def reindex_command(
     """Rebuild the index (new mapping or dictionary) into a new generation, then swap the alias atomically.
 
     Articles come from the given files, and from the current index for any the files don't provide, so nothing is
-    lost when files are gone. Searches through the alias keep working throughout.
+    lost when files are gone. Searches through the alias keep working throughout. The rebuild holds the alias
+    alone: an `indexer index` run or a second rebuild started meanwhile stops at once, naming it. Only indices this
+    tool created are rebuilt or deleted.
     """
     settings = state.settings.with_overrides(index=index)
     options = _ingest_options(workers, None, shards, replicas, max_file_mb)
@@ -425,32 +424,16 @@ def stats_command(
     index: IndexOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
-    """Document count, size, mapping and dictionary versions of the index behind the alias."""
+    """Document count, size, mapping and analysis versions of the index behind the alias, what holds it, and
+    warnings: a rebuild needed, bulk-load settings an interrupted load left."""
     settings = state.settings.with_overrides(index=index)
-    stats = index_stats(connect(settings), settings.index)
-    current = get_segmenter(settings.user_dict).version
-    meta = stats.meta
-    rows = {
-        "alias": stats.alias,
-        "index": stats.index,
-        "articles": stats.documents,
-        "size": f"{stats.size_bytes / 1e6:,.1f} MB",
-        "mapping version": f"{meta.mapping_version if meta else '?'} (this indexer: {load_template().version})",
-        "dictionary version": f"{meta.dict_version if meta else '?'} (this indexer: {current})",
-        "created": meta.created_at if meta else "?",
-        "shards / replicas": f"{stats.settings.get('index.number_of_shards')} / "
-        f"{stats.settings.get('index.number_of_replicas')}",
-        "older generations": ", ".join(stats.other_generations) or "-",
-    }
+    rows = status.stats_rows(index_stats(connect(settings), settings.index), _analysis_version(settings))
     if json_output:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    table = Table(show_header=False, title=f"Index {stats.alias}")
-    for key, value in rows.items():
-        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
-    console.print(table)
-    if meta and (meta.dict_version != current or meta.mapping_version != load_template().version):
-        console.print("[yellow]this index was built with other versions: run `indexer reindex` to rebuild it[/]")
+    console.print(status.stats_table(rows))
+    for line in status.warning_lines(rows["warnings"]):
+        console.print(line, highlight=False)
 
 
 SEARCH_HELP = (
@@ -713,16 +696,35 @@ def kibana_export(
     console.print(f"Kibana {report.version}: wrote {len(report.objects)} objects to {report.path}", highlight=False)
 
 
+OPTION_NAMES: dict[str, tuple[str, str | None]] = {
+    "partition": ("--partition", None),
+    "outlet": ("--outlet", None),
+    "date_from/date_to": ("--from/--to", None),
+    "offset + limit": ("--offset + --limit", "use --all to get every hit"),
+    "offset and limit": ("--offset and --limit", None),
+}
+"""The CLI's names (and hints) for the library parameters that errors name (IndexerError.param)."""
+
+
+def _in_cli_terms(error: IndexerError) -> IndexerError:
+    if error.param not in OPTION_NAMES:
+        return error
+    return error.renamed(*OPTION_NAMES[error.param])
+
+
 def main() -> None:
-    """Console entry point: expected failures print one line with a fix and exit 1; --debug shows tracebacks."""
+    """Console entry point: expected failures print one line with a fix and exit 1; --debug shows tracebacks.
+
+    Error lines and tracebacks pass through Settings.scrub: no secret, and no credentials in a URL, are shown.
+    """
     try:
         app()
     except Exception as exc:
         error = explain(exc, state.settings)
         if error is None or state.debug:
-            raise
-        message = str(error)
-        for secret in state.settings.secrets():
-            message = message.replace(secret, "***")
+            trace = "".join(traceback.format_exception(exc))
+            err_console.print(escape(state.settings.scrub(trace)), highlight=False, soft_wrap=True, end="")
+            sys.exit(1)
+        message = clip(state.settings.scrub(str(_in_cli_terms(error))))
         err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         sys.exit(1)

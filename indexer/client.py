@@ -6,7 +6,6 @@ compatibility with 8.x; the 9.x client refuses 8.x servers, so 8.x is the one th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,14 +19,19 @@ from elasticsearch import (
 )
 
 from indexer.config import Settings
-from indexer.errors import AuthenticationFailed, ConnectionFailed, IndexerError, IndexMissing
+from indexer.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    ConnectionFailed,
+    IndexerError,
+    IndexMissing,
+    QueryError,
+    redact_url,
+)
 
 START_HINT = "start the local node with `indexer node start`, or set ES_URL to your cluster"
-
-
-def redact_url(url: str) -> str:
-    """The URL with any user:password@ part hidden."""
-    return re.sub(r"//[^/@]*@", "//***@", url)
+TOO_MANY_CLAUSES = "too many nested clauses"
+"""In the server's refusal of a query that expands to more than ``indices.query.bool.max_clause_count`` terms."""
 
 
 def connect(settings: Settings) -> Elasticsearch:
@@ -45,7 +49,10 @@ def connect(settings: Settings) -> Elasticsearch:
         options["ca_certs"] = str(settings.ca_certs)
     if settings.ca_fingerprint:
         options["ssl_assert_fingerprint"] = settings.ca_fingerprint.replace(":", "").lower()
-    return Elasticsearch(list(settings.hosts), **options)
+    try:
+        return Elasticsearch(list(settings.hosts), **options)
+    except ValueError as exc:  # a URL the client can't parse: its message may quote the URL with credentials
+        raise ConfigError(f"hosts: {settings.scrub(str(exc))}", "check ES_URL") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +79,20 @@ def server_info(es: Elasticsearch) -> ServerInfo:
     )
 
 
+def es_reason(error: Any) -> str:
+    """An Elasticsearch error object (an API answer's ``error``, a bulk item's) as one line: the type and reason
+    of its first root cause, and the reason of what caused that."""
+    if not isinstance(error, dict):
+        return str(error)
+    root = (error.get("root_cause") or [error])[0]
+    reason = f"{root.get('type', 'error')}: {root.get('reason', '')}".strip(": ")
+    cause = root.get("caused_by")
+    return f"{reason} ({cause.get('reason', '')})" if isinstance(cause, dict) else reason
+
+
 def _api_reason(exc: ApiError) -> str:
     info = exc.info if isinstance(exc.info, dict) else {}
-    error = info.get("error")
-    if isinstance(error, dict):
-        root = (error.get("root_cause") or [error])[0]
-        return f"{root.get('type', 'error')}: {root.get('reason', '')}".strip(": ")
-    return str(error or exc.message)
+    return es_reason(info.get("error") or exc.message)
 
 
 def explain(exc: BaseException, settings: Settings) -> IndexerError | None:
@@ -110,6 +124,11 @@ def explain(exc: BaseException, settings: Settings) -> IndexerError | None:
         )
     if isinstance(exc, NotFoundError) and "index_not_found" in _api_reason(exc):
         return IndexMissing(_api_reason(exc), "index some articles first: `indexer index PATH`")
+    if isinstance(exc, ApiError) and TOO_MANY_CLAUSES in _api_reason(exc).lower():
+        return QueryError(
+            f"the query is too large for the server ({_api_reason(exc)})",
+            "use fewer or shorter terms: every character of a term counts once per text field searched",
+        )
     if isinstance(exc, ApiError):
         return IndexerError(f"Elasticsearch answered HTTP {exc.meta.status}: {_api_reason(exc)}")
     return None

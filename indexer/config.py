@@ -21,6 +21,8 @@ whether they are set and where from.
 
 from __future__ import annotations
 
+import base64
+import math
 import os
 import re
 import stat
@@ -29,26 +31,55 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from indexer.errors import ConfigError
+from indexer.errors import ConfigError, IndexerError, redact_url
+from indexer.names import check_alias
 
 APP_NAME = "news-indexer"
 DEFAULT_URL = "http://127.0.0.1:9200"
 
 
+def _url(text: str) -> str:
+    """`text` if it is an http(s) URL with a host and a valid port; the error shows it with credentials masked."""
+    shown = repr(redact_url(text))
+    if any(char.isspace() for char in text):
+        raise ValueError(f"{shown} holds a space")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{shown} is not an http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018  (raises on a port out of range or not a number)
+    except ValueError:
+        raise ValueError(f"{shown} has a bad port: use a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ValueError(f"{shown} names no host, e.g. http://127.0.0.1:9200")
+    if parts.port == 0:
+        raise ValueError(f"{shown} has a bad port: use a number from 1 to 65535")
+    if parts.port is None and parts.scheme == "http":
+        raise ValueError(f"{shown} names no port, e.g. http://127.0.0.1:9200")
+    return text
+
+
 def _hosts(value: Any) -> tuple[str, ...]:
     items = value if isinstance(value, list | tuple) else str(value).split(",")
-    hosts = tuple(str(item).strip() for item in items if str(item).strip())
+    hosts = tuple(_url(str(item).strip()) for item in items if str(item).strip())
     if not hosts:
         raise ValueError("no host given")
-    for host in hosts:
-        if not host.startswith(("http://", "https://")):
-            raise ValueError(f"{host!r} is not an http:// or https:// URL")
     return hosts
 
 
 def _path(value: Any) -> Path:
     return Path(str(value)).expanduser()
+
+
+def _file(value: Any) -> Path:
+    path = _path(value)
+    if not path.exists():
+        raise ValueError(f"{path} does not exist")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    return path
 
 
 def _fingerprint(value: Any) -> str:
@@ -59,9 +90,12 @@ def _fingerprint(value: Any) -> str:
 
 
 def _positive_float(value: Any) -> float:
-    number = float(value)
-    if number <= 0:
-        raise ValueError("must be greater than 0")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"{value!r} is not a number of seconds greater than 0")
     return number
 
 
@@ -118,8 +152,8 @@ OPTIONS: tuple[Option, ...] = (
         help="SHA-256 fingerprint of the server's CA certificate",
     ),
     Option("timeout", "ES_TIMEOUT", "elasticsearch", "timeout", _positive_float, help="request timeout, seconds"),
-    Option("index", "INDEXER_INDEX", "index", "name", help="index alias that commands read and write"),
-    Option("user_dict", "INDEXER_USER_DICT", "index", "user_dict", _path, help="extra jieba dictionary file"),
+    Option("index", "INDEXER_INDEX", "index", "name", check_alias, help="index alias that commands read and write"),
+    Option("user_dict", "INDEXER_USER_DICT", "index", "user_dict", _file, help="extra jieba dictionary file"),
     Option("timezone", "INDEXER_TIMEZONE", "index", "timezone", help="time zone for dates and histograms"),
     Option("cache_dir", "INDEXER_CACHE_DIR", "node", "cache_dir", _path, help="managed node's download/data dir"),
     Option("node_port", "INDEXER_NODE_PORT", "node", "port", _port, help="managed node's first HTTP port"),
@@ -184,15 +218,32 @@ class Settings:
             elif option.secret:
                 shown = "set (hidden)"
             elif isinstance(value, tuple):
-                shown = ", ".join(value)
+                shown = redact_url(", ".join(value))
             else:
-                shown = str(value)
+                shown = redact_url(str(value))
             rows.append((option.name, shown, self.sources.get(option.name, "default")))
         return rows
 
     def secrets(self) -> list[str]:
-        """The secret values in use, so output can be checked or scrubbed for them."""
-        return [getattr(self, o.name) for o in OPTIONS if o.secret and getattr(self, o.name)]
+        """The secret values in use, so output can be checked or scrubbed for them: the secret settings, the
+        passwords in URLs, and the Basic authorization tokens made of them."""
+        found = [getattr(self, o.name) for o in OPTIONS if o.secret and getattr(self, o.name)]
+        pairs = [(self.username, self.password), (self.kibana_username, self.kibana_password)]
+        for url in (*self.hosts, self.kibana_url):
+            parts = urlsplit(url)
+            if parts.password:
+                found += [parts.password, unquote(parts.password)]
+                pairs.append((unquote(parts.username or ""), unquote(parts.password)))
+        found += [
+            base64.b64encode(f"{user or ''}:{password}".encode()).decode() for user, password in pairs if password
+        ]
+        return sorted(set(found), key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        """`text` with every secret in use, and the credentials of any URL, replaced by ``***``."""
+        for secret in self.secrets():
+            text = text.replace(secret, "***")
+        return redact_url(text)
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with command-line values applied (``None`` means 'not given')."""
@@ -207,7 +258,7 @@ class Settings:
 def _parse(option: Option, value: Any, origin: str) -> Any:
     try:
         return option.parse(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, IndexerError) as exc:
         raise ConfigError(f"{option.name} from {origin}: {exc}") from None
 
 
@@ -232,6 +283,11 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read config file {path}: {exc}") from None
+        tables = {o.table for o in OPTIONS}
+        for table, entries in data.items():
+            if table in tables and not isinstance(entries, dict):
+                kind = type(entries).__name__
+                raise ConfigError(f"config file {path}: {table} must be a table ([{table}] and its keys), not {kind}")
         known = {(o.table, o.key) for o in OPTIONS}
         for table, entries in data.items():
             for key in entries if isinstance(entries, dict) else {"": None}:

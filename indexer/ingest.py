@@ -33,6 +33,7 @@ from indexer.bulk import BulkAborted, BulkDoc, BulkSender
 from indexer.client import connect
 from indexer.config import Settings
 from indexer.document import SourceFile, article_from_source, build_document, document_id
+from indexer.lock import AliasLock
 from indexer.parser import DEFAULT_MAX_BYTES, ParseError, parse_bytes, read_article_file
 from indexer.segment import Segmenter, get_segmenter
 from indexer.walk import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, Candidate, Partition, Skipped, walk
@@ -119,7 +120,7 @@ _worker: dict[str, Any] = {}
 
 
 def _init_worker(settings: Settings, index: str, max_bytes: int) -> None:
-    _worker["segmenter"] = get_segmenter(settings.user_dict)
+    _worker["segmenter"] = get_segmenter(settings.user_dict, settings.cache_dir)
     _worker["es"] = connect(settings)
     _worker["index"] = index
     _worker["max_bytes"] = max_bytes
@@ -310,16 +311,20 @@ def ingest(
     report: Path | None = None,
     on_start: Callable[[str], None] | None = None,
 ) -> Summary:
-    """Index every article file under `paths` into the index behind `alias` (created if needed)."""
+    """Index every article file under `paths` into the index behind `alias` (created if needed).
+
+    The run shares the alias with other loads and is refused while a rebuild holds it (:mod:`indexer.lock`).
+    """
     options = options or IngestOptions()
     progress = progress or Progress()
     alias = alias or settings.index
     es = connect(settings)
-    segmenter = get_segmenter(settings.user_dict)
-    index = lifecycle.ensure_index(es, alias, segmenter.version, options.shards, options.replicas)
-    if on_start:
-        on_start(index)
-    return load_into(es, settings, index, paths, options, progress, report or default_report_path(settings))
+    segmenter = get_segmenter(settings.user_dict, settings.cache_dir)
+    with AliasLock(es, alias, "shared", "index"):
+        index = lifecycle.ensure_index(es, alias, segmenter.version, options.shards, options.replicas)
+        if on_start:
+            on_start(index)
+        return load_into(es, settings, index, paths, options, progress, report or default_report_path(settings))
 
 
 def load_into(

@@ -42,10 +42,14 @@ def load_template() -> IndexTemplate:
 
 @dataclass(frozen=True, slots=True)
 class IndexMeta:
-    """What an index was built with; stored in its mapping's ``_meta``."""
+    """What an index was built with; stored in its mapping's ``_meta``.
+
+    ``analysis_version`` covers the dictionaries and the normalization rules (the segmenter's version); indices
+    built before it had that name store it as ``dict_version``, which is read the same.
+    """
 
     mapping_version: int
-    dict_version: str
+    analysis_version: str
     created_at: str = ""
     indexer_version: str = __version__
 
@@ -56,14 +60,14 @@ class IndexMeta:
             return None
         return cls(
             mapping_version=int(meta["mapping_version"]),
-            dict_version=str(meta.get("dict_version", "")),
+            analysis_version=str(meta.get("analysis_version", meta.get("dict_version", ""))),
             created_at=str(meta.get("created_at", "")),
             indexer_version=str(meta.get("indexer_version", "")),
         )
 
 
 def index_body(
-    dict_version: str, shards: int | None = None, replicas: int | None = None, template: IndexTemplate | None = None
+    analysis_version: str, shards: int | None = None, replicas: int | None = None, template: IndexTemplate | None = None
 ) -> dict[str, Any]:
     """Settings and mappings for a new index, with shard/replica overrides and the build metadata."""
     template = template or load_template()
@@ -74,7 +78,7 @@ def index_body(
         settings["number_of_replicas"] = replicas
     meta = {
         "mapping_version": template.version,
-        "dict_version": dict_version,
+        "analysis_version": analysis_version,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "indexer_version": __version__,
     }

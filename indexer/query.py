@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from indexer.errors import QueryError
+from indexer.errors import ECHO_CHARS, QueryError
 from indexer.mapping import LINK_FIELD, TEXT_FIELDS
 from indexer.normalize import char_tokens, fold
 
@@ -150,8 +150,11 @@ class _Token:
 
 
 def _error(query: str, position: int, message: str) -> QueryError:
-    """A QueryError quoting the query with ⟨here⟩ at `position` (a 1-based column in the message)."""
-    return QueryError(f"{message} (at column {position + 1}: {query[:position]}⟨here⟩{query[position:]})")
+    """A QueryError quoting the query around ⟨here⟩ at `position` (a 1-based column in the message)."""
+    before, after = query[:position], query[position:]
+    before = "…" + before[-ECHO_CHARS // 2 :] if len(before) > ECHO_CHARS // 2 else before
+    after = after[: ECHO_CHARS // 2] + "…" if len(after) > ECHO_CHARS // 2 else after
+    return QueryError(f"{message} (at column {position + 1}: {before}⟨here⟩{after})")
 
 
 def _tokens(query: str) -> Iterator[_Token]:
@@ -212,7 +215,7 @@ def _date_bound(text: str, end: bool, zone: ZoneInfo, what: str) -> datetime:
     """First instant of the day/month/year `text` names (of the following one when `end`), in `zone`."""
     match = _DATE_RE.fullmatch(text)
     if not match:
-        raise QueryError(f"bad date {text!r} in {what}: write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2023-10-01")
+        raise QueryError(f"bad date {text!r} in {what}: write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2023-10-01", param=what)
     year, month, day = (int(part) if part else 0 for part in match.groups())
     try:
         first = date(year, month or 1, day or 1)
@@ -225,7 +228,7 @@ def _date_bound(text: str, end: bool, zone: ZoneInfo, what: str) -> datetime:
                 else date(year + 1, 1, 1)
             )
     except (ValueError, OverflowError) as exc:
-        raise QueryError(f"bad date {text!r} in {what}: {exc}") from None
+        raise QueryError(f"bad date {text!r} in {what}: {exc}", param=what) from None
     return datetime(first.year, first.month, first.day, tzinfo=zone)
 
 
@@ -236,13 +239,13 @@ def _zone(timezone: str) -> ZoneInfo:
         raise QueryError(f"unknown time zone {timezone!r}: use an IANA name such as UTC or Asia/Shanghai") from None
 
 
-def date_range(start: str | None, end: str | None, timezone: str = "UTC", what: str = "--from/--to") -> DateRange:
+def date_range(start: str | None, end: str | None, timezone: str = "UTC", what: str = "date_from/date_to") -> DateRange:
     """The range from the start of period `start` to the end of period `end` (partial dates are whole periods)."""
     zone = _zone(timezone)
     first = _date_bound(start, False, zone, what) if start else None
     after = _date_bound(end, True, zone, what) if end else None
     if first and after and first >= after:
-        raise QueryError(f"the date range in {what} ends before it starts ({start} > {end})")
+        raise QueryError(f"the date range in {what} ends before it starts ({start} > {end})", param=what)
     return DateRange(first, after)
 
 
@@ -287,7 +290,7 @@ def parse(
     date_to: str | None = None,
     allow_empty: bool = False,
 ) -> Query:
-    """Parse `query`, adding the --outlet and --from/--to filters; raises QueryError pointing at the problem.
+    """Parse `query`, adding the `outlets` and `date_from`/`date_to` filters; raises QueryError pointing at the problem.
 
     With `allow_empty` (for counting), a query without positive terms matches every article not excluded.
     """
@@ -319,7 +322,7 @@ def parse(
         joining = False
     if outlets:
         if not all(map(_keyword_value, outlets)):
-            raise QueryError("--outlet needs an outlet name, e.g. --outlet dw")
+            raise QueryError("outlet needs an outlet name, e.g. dw", param="outlet")
         groups.append([Keyword("outlet", _keyword_value(name)) for name in outlets])
     if date_from or date_to:
         groups.append([date_range(date_from, date_to, timezone)])

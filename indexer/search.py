@@ -2,8 +2,9 @@
 and one stored article.
 
 Queries come from :func:`indexer.query.parse`; highlights are computed here from ``_source`` with
-:mod:`indexer.highlight`. Client errors are let through for :func:`indexer.client.explain` to turn into one line
-(a missing index is a 404 ``index_not_found_exception``, which it reports with how to index).
+:mod:`indexer.highlight`. Before the first query the alias passes the ownership check of
+:func:`indexer.lifecycle.existing` (a missing index is IndexMissing); client errors are let through for
+:func:`indexer.client.explain` to turn into one line.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from typing import Any, Literal, get_args
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import Elasticsearch
 
+from indexer import lifecycle
 from indexer.client import connect
 from indexer.config import Settings
 from indexer.document import article_from_source, field_texts
-from indexer.errors import IndexerError, QueryError
+from indexer.errors import IndexerError, IndexMissing, QueryError
 from indexer.highlight import Fragment, Needle, fragments, needle
 from indexer.mapping import IndexMeta
 from indexer.query import DATE_FIELD, KEYWORD_FIELDS, Query, parse, to_dsl
@@ -42,7 +44,6 @@ LISTING_FIELDS = ("id", "outlet", "url", "title", DATE_FIELD)
 SOURCE_FIELDS = (*LISTING_FIELDS, "body", "headings", "images", "gallery_title", "gallery", "links")
 """What a highlighted hit needs from ``_source``: the listing fields and every displayed text."""
 LABELS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
-_UNKNOWN = IndexMeta(mapping_version=0, dict_version="unknown")
 
 
 def local_time(value: str | None, timezone: str) -> datetime | None:
@@ -186,7 +187,14 @@ class Searcher:
         self.settings = settings
         self.index = index or settings.index
         self.es = es or connect(settings)
-        self.segmenter = segmenter or get_segmenter(settings.user_dict)
+        self.segmenter = segmenter or get_segmenter(settings.user_dict, settings.cache_dir)
+        self._behind: dict[str, IndexMeta] | None = None
+
+    def _alias(self) -> str:
+        """The alias to query, once it passed the ownership check (:func:`indexer.lifecycle.existing`)."""
+        if self._behind is None:
+            self._behind = lifecycle.existing(self.es, self.index)
+        return self.index
 
     def parse(
         self,
@@ -203,18 +211,22 @@ class Searcher:
         return to_dsl(query, self.segmenter)
 
     def version_warning(self) -> str | None:
-        """Why results may be off when the index was segmented and folded with other dictionaries or rules
-        than this searcher uses (None when they agree, or when the index doesn't exist)."""
+        """Why results may be off when the index was built with another mapping or analysis version (dictionaries,
+        normalization rules) than this searcher uses; None when they agree, or when the index doesn't exist."""
         try:
-            mappings = self.es.indices.get_mapping(index=self.index)
-        except NotFoundError:
+            self._alias()
+        except IndexMissing:
             return None
-        built = {str((IndexMeta.from_mapping(m["mappings"]) or _UNKNOWN).dict_version) for m in mappings.values()}
-        if built == {self.segmenter.version}:
+        assert self._behind is not None
+        reasons = {
+            f"{name} was {reason}"
+            for name, meta in self._behind.items()
+            if (reason := lifecycle.stale_reason(meta, self.segmenter.version))
+        }
+        if not reasons:
             return None
         return (
-            f"{self.index} was built with dictionary/normalization {', '.join(sorted(built))}, this indexer uses "
-            f"{self.segmenter.version}: matches may be missed and ranking be off; "
+            f"{'; '.join(sorted(reasons))}: matches may be missed and ranking be off; "
             f"rebuild it with `indexer reindex --index {self.index}`"
         )
 
@@ -223,11 +235,13 @@ class Searcher:
     ) -> Page:
         """One page of hits, best first (or by date), with the exact total."""
         if limit < 0 or offset < 0:
-            raise QueryError("--limit and --offset must not be negative")
+            raise QueryError("offset and limit must not be negative", param="offset and limit")
         if offset + limit > MAX_WINDOW:
-            raise QueryError(f"--offset + --limit may be at most {MAX_WINDOW:,}; use --all to get every hit")
+            raise QueryError(
+                f"offset + limit may be at most {MAX_WINDOW:,}", "stream() gives every hit", param="offset + limit"
+            )
         answer = self.es.search(
-            index=self.index,
+            index=self._alias(),
             query=self.dsl(query),
             sort=_sort(sort),
             from_=offset,
@@ -241,7 +255,7 @@ class Searcher:
 
     def count(self, query: Query) -> int:
         """The exact number of matching articles."""
-        return int(self.es.count(index=self.index, query=self.dsl(query))["count"])
+        return int(self.es.count(index=self._alias(), query=self.dsl(query))["count"])
 
     def stream(
         self, query: Query, sort: Sort = "newest", page_size: int = PAGE_SIZE, highlight: bool = True
@@ -253,7 +267,7 @@ class Searcher:
             "size": page_size,
             "source_includes": list(SOURCE_FIELDS if highlight else LISTING_FIELDS),
         }
-        pit = self.es.open_point_in_time(index=self.index, keep_alive=KEEP_ALIVE)["id"]
+        pit = self.es.open_point_in_time(index=self._alias(), keep_alive=KEEP_ALIVE)["id"]
         try:
             first = self.es.search(**request, pit={"id": pit, "keep_alive": KEEP_ALIVE}, track_total_hits=True)
         except BaseException:
@@ -276,7 +290,7 @@ class Searcher:
         if any(extended.values()):
             spec["extended_bounds"] = {key: value for key, value in extended.items() if value}
         answer = self.es.search(
-            index=self.index,
+            index=self._alias(),
             query=self.dsl(query),
             size=0,
             track_total_hits=True,
@@ -297,7 +311,7 @@ class Searcher:
             raise QueryError("the number of values must be at least 1")
         target = TERM_FIELDS[name]
         answer = self.es.search(
-            index=self.index,
+            index=self._alias(),
             query=self.dsl(query),
             size=0,
             track_total_hits=True,
@@ -327,7 +341,7 @@ class Searcher:
             what, query = "id", {"ids": {"values": [ref]}}
         else:
             what, query = "article id", {"term": {"id": ref}}
-        answer = self.es.search(index=self.index, query=query, size=5, source_excludes=["chars", "words"])
+        answer = self.es.search(index=self._alias(), query=query, size=5, source_excludes=["chars", "words"])
         hits = answer["hits"]["hits"]
         if not hits:
             raise IndexerError(

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.config import default_cache_dir
 from indexer.engines import (
     BLOCK_RE,
     CONTEXT_MARGIN,
@@ -41,6 +42,7 @@ from indexer.engines import (
     Token,
     rjieba_files,
 )
+from indexer.errors import IndexerError
 from indexer.lexicon import Lexicon
 from indexer.normalize import NORMALIZATION_VERSION, fold
 
@@ -80,7 +82,7 @@ _KEYWORD_SKIP_FLAGS = frozenset({"m", "x", "eng"})
 _USER_LINE_RE = re.compile(r"^(\S+)(?:\s+([0-9]+))?(?:\s+([a-z]+))?$")
 
 
-class DictionaryError(ValueError):
+class DictionaryError(IndexerError):
     """A dictionary file that cannot be used; the message names the file, the line and the problem."""
 
 
@@ -129,11 +131,6 @@ def parse_dictionary(data: bytes, source: str | os.PathLike[str]) -> list[DictEn
     return entries
 
 
-def _default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "news-indexer"
-
-
 def _writable_dir(preferred: Path) -> Path:
     fallback = Path(tempfile.gettempdir()) / f"news-indexer-{os.getuid()}"
     for candidate in (preferred, fallback):
@@ -169,7 +166,7 @@ class Segmenter:
         self.hmm = hmm
         self.native = native
         self.user_dict = Path(user_dict) if user_dict is not None else None
-        directory = _writable_dir(Path(cache_dir) if cache_dir is not None else _default_cache_dir())
+        directory = _writable_dir(Path(cache_dir) if cache_dir is not None else default_cache_dir())
         news = _NEWS_PATH if news_dict else None
         engine = rjieba_files() if native else []
         digests = _file_digests(
@@ -355,9 +352,12 @@ def _file_digests(paths: Sequence[Path], directory: Path) -> list[str]:
 _SEGMENTERS: dict[str | None, Segmenter] = {}
 
 
-def get_segmenter(user_dict: str | os.PathLike[str] | None = None) -> Segmenter:
-    """The process's segmenter for this user dictionary (built once, then reused)."""
+def get_segmenter(
+    user_dict: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None
+) -> Segmenter:
+    """The process's segmenter for this user dictionary (built once, then reused); its dictionary cache goes in
+    `cache_dir` (Settings.cache_dir)."""
     key = str(Path(user_dict).resolve()) if user_dict is not None else None
     if key not in _SEGMENTERS:
-        _SEGMENTERS[key] = Segmenter(user_dict)
+        _SEGMENTERS[key] = Segmenter(user_dict, cache_dir=cache_dir)
     return _SEGMENTERS[key]

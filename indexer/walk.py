@@ -44,9 +44,9 @@ class Partition:
         try:
             part, of = (int(value) for value in text.split("/"))
         except ValueError:
-            raise IndexerError(f"--partition {text!r} is not K/N, e.g. 1/3") from None
+            raise IndexerError(f"partition {text!r} is not K/N, e.g. 1/3", param="partition") from None
         if not 1 <= part <= of:
-            raise IndexerError(f"--partition {text!r}: K must be between 1 and N")
+            raise IndexerError(f"partition {text!r}: K must be between 1 and N", param="partition")
         return cls(part, of)
 
     def __contains__(self, key: str) -> bool:

@@ -105,20 +105,17 @@ def corpus_alias(es: Elasticsearch, es_settings: Settings, corpus: Path) -> str:
     """The whole shared corpus indexed behind alias `test-corpus`, once per session.
 
     The index is kept between sessions: a later session only re-checks files (unchanged ones are skipped), unless
-    the mapping or dictionary changed, in which case it is rebuilt.
+    the mapping or analysis version changed, in which case it is rebuilt.
     """
     from indexer.ingest import IngestOptions, ingest
-    from indexer.lifecycle import index_meta, resolve_alias
-    from indexer.mapping import load_template
+    from indexer.lifecycle import behind, stale_reason
     from indexer.segment import get_segmenter
 
     alias = "test-corpus"
-    current = resolve_alias(es, alias)
-    if current is not None:
-        meta = index_meta(es, current)
-        wanted = (load_template().version, get_segmenter(es_settings.user_dict).version)
-        if meta is None or (meta.mapping_version, meta.dict_version) != wanted:
-            es.indices.delete(index=current)
+    version = get_segmenter(es_settings.user_dict, es_settings.cache_dir).version
+    for index, meta in behind(es, alias).items():
+        if stale_reason(meta, version):
+            es.indices.delete(index=index)
     summary = ingest(es_settings, [corpus], IngestOptions(), alias=alias)
     assert summary.complete and summary.rejected == 0, summary
     return alias

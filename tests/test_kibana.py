@@ -69,7 +69,7 @@ def _lens_columns(panel: dict[str, Any]) -> list[dict[str, Any]]:
 def test_saved_objects_use_only_fields_the_real_index_has_with_the_types_they_need(
     es: Elasticsearch, alias: str
 ) -> None:
-    lifecycle.ensure_index(es, alias, dict_version="test")
+    lifecycle.ensure_index(es, alias, analysis_version="test")
     caps = es.field_caps(index=alias, fields="*")["fields"]
     objects = load_objects()
     uses = {(use.field, use.need) for use in field_uses(objects)}
@@ -92,7 +92,7 @@ def test_saved_objects_use_only_fields_the_real_index_has_with_the_types_they_ne
 
 
 def test_field_check_reports_missing_fields_and_fields_of_the_wrong_type(es: Elasticsearch, alias: str) -> None:
-    lifecycle.ensure_index(es, alias, dict_version="test")
+    lifecycle.ensure_index(es, alias, analysis_version="test")
     caps = es.field_caps(index=alias, fields="*")["fields"]
     objects = copy.deepcopy(load_objects())
     panels = _panels(objects)
@@ -678,7 +678,7 @@ def _kql(query: str) -> dict[str, Any]:
 def kql_index(es: Elasticsearch) -> Iterator[str]:
     """One index holding the three articles, shared by the KQL examples; deleted afterwards."""
     alias = f"test-kql-{uuid.uuid4().hex[:6]}"
-    lifecycle.ensure_index(es, alias, dict_version="test")
+    lifecycle.ensure_index(es, alias, analysis_version="test")
     for doc_id, document in ARTICLES.items():
         es.index(index=alias, id=doc_id, document=document)
     es.indices.refresh(index=alias)

@@ -16,8 +16,11 @@ from elasticsearch import Elasticsearch
 
 from indexer import lifecycle
 from indexer.config import Settings
+from indexer.errors import IndexerError
 from indexer.ingest import IngestOptions, Progress, ingest, load_into
+from indexer.mapping import index_body, load_template
 from indexer.reindex import reindex
+from indexer.search import Searcher
 from indexer.segment import get_segmenter
 
 from .nodes import INDEXER, cli_env, corpus_subset, expected_ids, stored_ids
@@ -90,7 +93,7 @@ def test_reindex_without_the_files_rebuilds_from_the_index_with_this_dictionary(
     assert result.from_files is None and result.from_index and result.from_index.indexed == len(wanted)
     assert set(stored_ids(es, alias)) == wanted
     meta = lifecycle.index_meta(es, result.new)
-    assert meta and meta.dict_version == get_segmenter(es_settings.user_dict).version
+    assert meta and meta.analysis_version == get_segmenter(es_settings.user_dict, es_settings.cache_dir).version
     assert not es.indices.exists(index=old)
     hits = es.count(index=alias, query=PHRASE)["count"]
     assert hits > 0, "the rebuilt chars views answer phrase queries"
@@ -130,3 +133,37 @@ def test_an_indexer_killed_half_way_resumes_with_the_same_count_and_no_duplicate
     assert len(ids) == len(set(ids)) and set(ids) == wanted
     settings = es.indices.get_settings(index=index, flat_settings=True)[index]["settings"]
     assert settings.get("index.refresh_interval") != "-1" and lifecycle.pending_restore(es, index) is None
+
+
+def _index_with_meta(es: Elasticsearch, alias: str, **meta: object) -> str:
+    """A versioned index behind `alias` whose ``_meta`` says what it was built with (as an older indexer wrote it)."""
+    name = f"{alias}-m{meta['mapping_version']}-dold-g1"
+    body = index_body("unused")
+    es.indices.create(index=name, settings=body["settings"], mappings={**body["mappings"], "_meta": meta})
+    es.indices.put_alias(index=name, name=alias)
+    return name
+
+
+def test_an_index_with_another_mapping_version_is_stale_everywhere(
+    es: Elasticsearch, es_settings: Settings, alias: str
+) -> None:
+    current = get_segmenter(es_settings.user_dict, es_settings.cache_dir).version
+    old = load_template().version - 1
+    name = _index_with_meta(es, alias, mapping_version=old, analysis_version=current)
+    warning = Searcher(es_settings, index=alias).version_warning()
+    assert warning and f"mapping v{old}" in warning and name in warning
+    with pytest.raises(IndexerError, match=f"mapping v{old}"):
+        lifecycle.ensure_index(es, alias, current)
+
+
+def test_an_index_with_the_old_dict_version_key_is_read_as_ours(
+    es: Elasticsearch, es_settings: Settings, alias: str
+) -> None:
+    current = get_segmenter(es_settings.user_dict, es_settings.cache_dir).version
+    name = _index_with_meta(es, alias, mapping_version=load_template().version, dict_version=current)
+    assert lifecycle.behind(es, alias)[name].analysis_version == current
+    assert Searcher(es_settings, index=alias).version_warning() is None
+    assert lifecycle.ensure_index(es, alias, current) == name
+    stale = _index_with_meta(es, f"{alias}-b", mapping_version=load_template().version, dict_version="0lddict")
+    warning = Searcher(es_settings, index=f"{alias}-b").version_warning()
+    assert warning and stale in warning and "0lddict" in warning

@@ -266,7 +266,7 @@ def test_show_by_id_article_id_and_url(searcher: Searcher) -> None:
 
 
 def test_window_limit_and_missing_index(es_settings: Settings, searcher: Searcher) -> None:
-    with pytest.raises(QueryError, match="--all"):
+    with pytest.raises(QueryError, match="stream"):
         searcher.search(searcher.parse("中国"), limit=100, offset=9950)
     missing = Searcher(es_settings, index=f"missing-{uuid.uuid4().hex[:6]}")
     for call in (
@@ -291,8 +291,9 @@ def test_version_warning_when_the_index_was_built_with_other_dictionaries(
     es: Elasticsearch, es_settings: Settings, searcher: Searcher, alias: str
 ) -> None:
     assert searcher.version_warning() is None
-    lifecycle.create_index(es, f"{alias}-old", "0ld-dictionary")
-    es.indices.put_alias(index=f"{alias}-old", name=alias)
+    old = lifecycle.index_name(alias, "0ld-dictionary", 1)
+    lifecycle.create_index(es, old, "0ld-dictionary")
+    es.indices.put_alias(index=old, name=alias)
     warning = Searcher(es_settings, index=alias).version_warning()
     assert warning and "0ld-dictionary" in warning and f"indexer reindex --index {alias}" in warning
     assert Searcher(es_settings, index=f"missing-{uuid.uuid4().hex[:6]}").version_warning() is None

@@ -68,5 +68,5 @@ def test_partitions_are_disjoint_and_cover_everything(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text", ["0/3", "4/3", "x", "1/0", "1-3"])
 def test_bad_partitions_are_refused(text: str) -> None:
-    with pytest.raises(IndexerError, match="--partition"):
+    with pytest.raises(IndexerError, match="partition"):
         Partition.parse(text)
