@@ -206,7 +206,7 @@ class BulkSender:
         except ApiError as exc:
             reason = _api_error_reason(exc)
             if exc.meta.status == 413:
-                raise _Refused(f"HTTP 413: the request is larger than the server accepts ({reason})", 413) from exc
+                raise _Refused("HTTP 413, over the server's http.max_content_length", 413) from exc
             if exc.meta.status == 429 and _pressure(reason):
                 raise _Refused(reason, 429) from exc
             retried = f" after retrying for {self._retry_seconds:g} s" if _retryable(exc) else ""

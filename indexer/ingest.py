@@ -138,9 +138,12 @@ class Terminated(KeyboardInterrupt):
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(settings: Settings, index: str, max_bytes: int) -> None:
-    for interrupt in (signal.SIGINT, signal.SIGTERM):  # the main process decides when workers stop
+def _init_worker(settings: Settings, index: str, max_bytes: int, stop: Any = None) -> None:
+    """Set up a worker process. Ctrl-C and SIGTERM are the main process's to handle; it sets `stop` (an Event)
+    when the run ends early, and the worker then drops the rest of its chunk."""
+    for interrupt in (signal.SIGINT, signal.SIGTERM):
         signal.signal(interrupt, signal.SIG_IGN)
+    _worker["stop"] = stop
     _worker["segmenter"] = get_segmenter(settings.user_dict)
     _worker["es"] = connect(settings)
     _worker["index"] = index
@@ -201,6 +204,8 @@ def process_files(candidates: Sequence[Candidate]) -> list[Outcome | Prepared]:
     results: list[Outcome | Prepared] = []
     read: list[_Read] = []
     for candidate in candidates:
+        if _stopped():
+            return results
         name = display_path(candidate.path)
         try:
             data = read_article_file(candidate.path, _worker["max_bytes"])
@@ -216,11 +221,18 @@ def process_files(candidates: Sequence[Candidate]) -> list[Outcome | Prepared]:
             results.append(_internal_error(name, exc))
     stored = _stored(_worker["es"], _worker["index"], [item.doc_id for item in read])
     for item in read:
+        if _stopped():
+            return results
         try:
             results.append(_prepare(item, stored.get(item.doc_id)))
         except Exception as exc:  # as above
             results.append(_internal_error(item.name, exc, item.doc_id))
     return results
+
+
+def _stopped() -> bool:
+    stop = _worker.get("stop")
+    return stop is not None and stop.is_set()
 
 
 def _internal_error(name: str, exc: Exception, doc_id: str = "") -> Outcome:
@@ -575,11 +587,13 @@ def _pipeline(load: _Load, work: Work, expected: int) -> Summary:
                 request_timeout=options.bulk_timeout,
             ),
         )
+        context = get_context("spawn")
+        stop = context.Event()
         pool = ProcessPoolExecutor(
             max_workers=options.workers,
-            mp_context=get_context("spawn"),
+            mp_context=context,
             initializer=_init_worker,
-            initargs=(load.settings, index, options.max_bytes),
+            initargs=(load.settings, index, options.max_bytes, stop),
         )
         try:
             in_flight: list[Future[list[Outcome | Prepared]]] = []
@@ -599,6 +613,7 @@ def _pipeline(load: _Load, work: Work, expected: int) -> Summary:
         except KeyboardInterrupt:
             summary.aborted = "interrupted; run again: finished files are skipped"
         finally:
+            stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
             deliveries.sender.shutdown()
             tally.close()
