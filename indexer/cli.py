@@ -255,6 +255,10 @@ class RichProgress(Progress):
         self._started = time.monotonic()
         self._task = self._bar.add_task(self._label, total=total, rates="")
 
+    def expect(self, total: int) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, total=total)
+
     def advance(self, status: str) -> None:
         self._counts[status] += 1
         elapsed = max(time.monotonic() - self._started, 1e-6)

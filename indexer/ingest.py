@@ -31,6 +31,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,10 +62,12 @@ from indexer.walk import (
 
 Status = Literal["indexed", "unchanged", "rejected"]
 BULK_LOAD_THRESHOLD = 2000
-"""In a run over more than this many files, refresh is turned off and replicas set to 0 once the first document is
-sent (restored after); a run that finds every file unchanged leaves the settings alone."""
+"""In a run over more than this many files, refresh is turned off and replicas set to 0 when a document is sent
+(restored after); a run that finds every file unchanged leaves the settings alone."""
 LOOKUP_FILES = 1000
 """Files whose paths, sizes and mtimes are checked against the index in one request."""
+STAT_FIELDS = ["source.path", "source.bytes", "source.mtime"]
+"""What a file is recognised by without reading it; read from doc values (no stored document is loaded)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +129,25 @@ class Progress:
 
     def start(self, total: int | None) -> None: ...
 
+    def expect(self, total: int) -> None:
+        """The number of items, once counted (a run over files counts them while it goes on)."""
+
     def advance(self, status: Status) -> None: ...
+
+
+class _Expected:
+    """How many items a run expects, for the progress bar and the bulk-load switch: known up front, or counted
+    in a background thread while the run goes on (walking a large archive twice before starting costs seconds)."""
+
+    def __init__(self, value: int | None = None) -> None:
+        self.value = value
+
+    def count(self, counter: Callable[[], int], progress: Progress) -> None:
+        def run() -> None:
+            self.value = counter()
+            progress.expect(self.value)
+
+        threading.Thread(target=run, name="count-files", daemon=True).start()
 
 
 class Terminated(KeyboardInterrupt):
@@ -138,7 +159,7 @@ class Terminated(KeyboardInterrupt):
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(settings: Settings, index: str, max_bytes: int, stop: Any = None) -> None:
+def _init_worker(settings: Settings, index: str, max_bytes: int, stop: EventType | None = None) -> None:
     """Set up a worker process. Ctrl-C and SIGTERM are the main process's to handle; it sets `stop` (an Event)
     when the run ends early, and the worker then drops the rest of its chunk."""
     for interrupt in (signal.SIGINT, signal.SIGTERM):
@@ -231,7 +252,7 @@ def process_files(candidates: Sequence[Candidate]) -> list[Outcome | Prepared]:
 
 
 def _stopped() -> bool:
-    stop = _worker.get("stop")
+    stop: EventType | None = _worker.get("stop")
     return stop is not None and stop.is_set()
 
 
@@ -395,14 +416,16 @@ def _unchanged_by_stat(
     answer = es.search(
         index=index,
         query={"terms": {"source.path": locations}},
-        source_includes=["source.path", "source.bytes", "source.mtime"],
+        source=False,
+        docvalue_fields=STAT_FIELDS,
         size=2 * len(locations),
         track_total_hits=False,
     )
     known = {}
     for hit in answer["hits"]["hits"]:
-        origin = hit["_source"]["source"]
-        known[origin["path"], origin.get("bytes"), origin.get("mtime")] = hit["_id"]
+        values = hit.get("fields", {})
+        path, size, mtime = (values.get(name, [None])[0] for name in STAT_FIELDS)
+        known[path, size, mtime] = hit["_id"]
     for item, location in zip(candidates, locations, strict=True):
         doc_id = known.get((location, item.size, item.mtime_ns)) if item.mtime_ns is not None else None
         if doc_id is None:
@@ -446,7 +469,10 @@ def load_into(
     """Load files into a concrete index (used by `ingest` and by `reindex` for a new generation)."""
     walk_options = (options.include, options.exclude, options.partition)
 
+    expected = _Expected()
+
     def work(tally: _Tally) -> Iterator[tuple[Callable[[Any], list[Outcome | Prepared]], Any]]:
+        expected.count(lambda: count_files(paths, *walk_options), progress)
         for batch in _batches(_taken(walk(paths, *walk_options), tally), LOOKUP_FILES):
             to_read = batch if options.verify else list(_unchanged_by_stat(es, index, batch, tally))
             tally.summary.read += len(to_read)
@@ -454,7 +480,7 @@ def load_into(
                 yield process_files, chunk
 
     load = _Load(es, settings, index, options, progress, report)
-    return _pipeline(load, work, expected=count_files(paths, *walk_options))
+    return _pipeline(load, work, expected)
 
 
 def _taken(items: Iterable[Candidate | Skipped], tally: _Tally) -> Iterator[Candidate]:
@@ -495,7 +521,7 @@ def copy_from(
                 yield process_sources, [(source_index, hit["_id"], hit["_version"], hit["_source"]) for hit in hits]
 
     load = _Load(es, settings, index, options, progress, report)
-    return _pipeline(load, work, expected=es.count(index=source_index)["count"])
+    return _pipeline(load, work, _Expected(es.count(index=source_index)["count"]))
 
 
 Work = Callable[[_Tally], Iterator[tuple[Callable[[Any], list[Outcome | Prepared]], Any]]]
@@ -524,14 +550,14 @@ class _Deliveries:
     """The documents handed to the bulk sender and not answered yet, and the bulk-load switch."""
 
     def __init__(
-        self, load: _Load, tally: _Tally, bulk_load: bool, sender_factory: Callable[[Any], BulkSender]
+        self, load: _Load, tally: _Tally, large: Callable[[], bool], sender_factory: Callable[[Any], BulkSender]
     ) -> None:
         self._load = load
         self._tally = tally
         self._pending: dict[int, Prepared] = {}
         self._lock = threading.Lock()
         self._keys = 0
-        self._bulk_load = bulk_load
+        self._large = large
         self.restore: dict[str, Any] | None = None
         self.sender = sender_factory(self.delivered)
 
@@ -540,8 +566,7 @@ class _Deliveries:
             self._keys += 1
             key = self._keys
             self._pending[key] = prepared
-        if self._bulk_load and not prepared.touch:
-            self._bulk_load = False
+        if self.restore is None and not prepared.touch and self._large():
             self.restore = lifecycle.begin_bulk_load(self._load.es, self._load.index)
         self.sender.add(BulkDoc(key=key, lines=prepared.lines))
 
@@ -563,11 +588,11 @@ def _delivered_outcome(prepared: Prepared, error: str | None, status: int) -> Ou
     return Outcome(prepared.path, "rejected", "elasticsearch", f"{prepared.path}: {error}", prepared.doc_id)
 
 
-def _pipeline(load: _Load, work: Work, expected: int) -> Summary:
+def _pipeline(load: _Load, work: Work, expected: _Expected) -> Summary:
     """Run work items through the worker pool and the bulk sender, accounting for every item."""
     started = time.monotonic()
     es, index, options = load.es, load.index, load.options
-    load.progress.start(expected)
+    load.progress.start(expected.value)
     summary = Summary(index=index)
     tally = _Tally(summary, load.report, load.progress)
     with _sigterm_interrupts():
@@ -577,7 +602,7 @@ def _pipeline(load: _Load, work: Work, expected: int) -> Summary:
         deliveries = _Deliveries(
             load,
             tally,
-            expected > BULK_LOAD_THRESHOLD,
+            lambda: max(expected.value or 0, summary.seen) > BULK_LOAD_THRESHOLD,
             lambda callback: BulkSender(
                 es,
                 callback,
