@@ -10,6 +10,9 @@ Rows:
 - L = 1 / (1/(cores × r_py) + 1/r_es): what the pipeline could reach if parsing and Elasticsearch shared the cores
   perfectly; the pipeline's end-to-end rate (`indexer index` library call on the whole dataset) and its share of L;
 - naive: parse, segment and `client.index` one document at a time, single process, on a sample;
+- re-runs over the unchanged dataset, right after the pipeline's load: the default (files whose path, size and
+  mtime equal the stored ones are not read) and `--verify` (every file read, hashed and parsed, as every re-run
+  did before the size/mtime check);
 - memory peak (main process and largest worker), index size against the raw bytes of the files and of the text:
   as loaded, and settled: without the transient ``_recovery_source`` copy, which the next merge drops.
 Needs a running Elasticsearch (ES_URL or the local node). Indices it creates are deleted afterwards.
@@ -58,6 +61,9 @@ class Result:
     raw_text_mb: float = 0.0
     index_mb: float = 0.0
     index_settled_mb: float = 0.0
+    rerun_s: float = 0.0
+    rerun_read: int = 0
+    verify_s: float = 0.0
 
 
 def _files(dataset: Path) -> list[Path]:
@@ -122,12 +128,18 @@ def pipeline_run(dataset: Path, workers: int) -> dict[str, float]:
     summary = ingest(settings, [dataset], IngestOptions(workers=workers), alias=alias)
     elapsed = time.perf_counter() - started
     assert summary.complete and summary.rejected == 0, summary
-    return {
-        "indexed": summary.indexed,
-        "rate": summary.indexed / elapsed,
+    peaks = {
         "rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+    reruns = {}
+    for name, verify in (("rerun", False), ("verify", True)):
+        started = time.perf_counter()
+        again = ingest(settings, [dataset], IngestOptions(workers=workers, verify=verify), alias=alias)
+        reruns[f"{name}_s"] = time.perf_counter() - started
+        assert again.complete and again.unchanged == summary.indexed, again
+        reruns[f"{name}_read"] = again.read
+    return {"indexed": summary.indexed, "rate": summary.indexed / elapsed, **peaks, **reruns}
 
 
 def measure_pipeline(es: Elasticsearch, dataset: Path, result: Result, workers: int) -> None:
@@ -137,6 +149,7 @@ def measure_pipeline(es: Elasticsearch, dataset: Path, result: Result, workers: 
     result.pipeline = answer["rate"]
     result.rss_main_mb = answer["rss_main_mb"]
     result.rss_worker_mb = answer["rss_worker_mb"]
+    result.rerun_s, result.rerun_read, result.verify_s = answer["rerun_s"], answer["rerun_read"], answer["verify_s"]
     index = lifecycle.resolve_alias(es, "bench-pipeline")
     assert index is not None
     result.index_mb = _store_mb(es, index)
@@ -201,6 +214,8 @@ def table(results: list[Result]) -> str:
         ("index size, as loaded / settled (MB)", lambda r: f"{r.index_mb:,.1f} / {r.index_settled_mb:,.1f}"),
         ("index (settled) / raw files", lambda r: f"{r.index_settled_mb / r.raw_file_mb:.2f}"),
         ("index (settled) / displayed text", lambda r: f"{r.index_settled_mb / r.raw_text_mb:.2f}"),
+        ("re-run, unchanged files (s; files read)", lambda r: f"{r.rerun_s:,.1f}; {r.rerun_read:,}"),
+        ("re-run with --verify: all read and hashed (s)", lambda r: f"{r.verify_s:,.1f}"),
     ]
     header = "| metric | " + " | ".join(Path(r.dataset).name for r in results) + " |"
     lines = [header, "|---" * (len(results) + 1) + "|"]

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch
-from elasticsearch.helpers import scan
 from rich.console import Console
 from rich.table import Table
 
@@ -38,6 +37,7 @@ from bench.oracle import DerivedQuery, derive_queries, load
 from indexer.config import load_settings
 from indexer.mapping import TEXT_FIELDS
 from indexer.normalize import char_tokens
+from indexer.paging import Pages
 from indexer.query import Query, Text, recall_clause, to_dsl
 from indexer.search import Searcher
 
@@ -199,12 +199,12 @@ STRATEGIES: dict[str, Callable[[Searcher, str], dict[str, Any]]] = {
 
 
 def _ids(searcher: Searcher, query: dict[str, Any]) -> set[str]:
-    return {hit["_id"] for hit in scan(searcher.es, index=searcher.index, query={"query": query}, _source=False)}
+    return {hit["_id"] for hit in Pages(searcher.es, searcher.index, query=query, source=False).hits()}
 
 
 def stored_hashes(es: Elasticsearch, index: str) -> dict[str, str]:
     """Document id → the SHA-1 of the file the index keeps for it (``source.sha1``)."""
-    hits = scan(es, index=index, _source_includes=["source.sha1"])
+    hits = Pages(es, index, source_includes=["source.sha1"]).hits()
     return {hit["_id"]: hit["_source"].get("source", {}).get("sha1", "") for hit in hits}
 
 

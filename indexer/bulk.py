@@ -5,10 +5,16 @@ every document carries its id and an external version); items the server rejects
 backoff. Every document ends in exactly one callback: indexed, or failed with the server's reason; except when
 the sender aborts (the server stays away past the retry budget, or the index is blocked for writes, where every
 further document would fail the same way): documents not yet answered then get no callback.
+
+One document never costs its neighbours: a document at least as large as a batch is sent alone, and a request
+the server refuses for its size (HTTP 413, or an indexing-pressure 429 ``…_operation_bytes=…``) is split in
+halves and sent again at once, down to single documents; a single document larger than the server's limit is
+failed alone, with the server's reason.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +26,7 @@ import elastic_transport
 from elasticsearch import ApiError, Elasticsearch
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from indexer.client import es_reason
+from indexer.client import api_reason, es_reason
 
 RETRY_STATUSES = {429, 502, 503, 504}
 
@@ -63,10 +69,36 @@ def _blocked(error: dict[str, Any], index: str) -> IndexBlocked:
     )
 
 
+class _Refused(Exception):
+    """The server refused a whole request for its size (413) or its indexing-pressure cost (429)."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+_PRESSURE = re.compile(r"(\w+?)_operation_bytes=(\d+), max_\w+?_bytes=(\d+)")
+"""Elasticsearch's indexing-pressure rejection: the operation's bytes and the limit they were measured against."""
+
+
+def _pressure(reason: str) -> tuple[int, int] | None:
+    """(operation bytes, limit) when `reason` is an indexing-pressure rejection."""
+    match = _PRESSURE.search(reason)
+    return (int(match.group(2)), int(match.group(3))) if match else None
+
+
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, elastic_transport.ConnectionError | elastic_transport.ConnectionTimeout):
         return True
-    return isinstance(exc, ApiError) and exc.meta.status in RETRY_STATUSES
+    if not isinstance(exc, ApiError) or exc.meta.status not in RETRY_STATUSES:
+        return False
+    return _pressure(api_reason(exc)) is None
+
+
+def _halves(docs: list[BulkDoc]) -> list[list[BulkDoc]]:
+    middle = len(docs) // 2
+    return [docs[:middle], docs[middle:]]
 
 
 class BulkSender:
@@ -99,9 +131,15 @@ class BulkSender:
         """Whole requests sent again after a connection error, timeout or 429/5xx answer."""
         self.retried_items = 0
         """Documents sent again after the server rejected them with 429 (write queue full)."""
+        self.split_requests = 0
+        """Requests split in halves because the server refused them for their size."""
 
     def add(self, doc: BulkDoc) -> None:
         self._check()
+        if len(doc.lines) >= self._batch_bytes:
+            self.flush()
+            self._submit([doc])
+            return
         self._buffer.append(doc)
         self._size += len(doc.lines)
         if self._size >= self._batch_bytes:
@@ -111,6 +149,9 @@ class BulkSender:
         if not self._buffer:
             return
         batch, self._buffer, self._size = self._buffer, [], 0
+        self._submit(batch)
+
+    def _submit(self, batch: list[BulkDoc]) -> None:
         self._slots.acquire()
         self._check()
         future = self._pool.submit(self._send, batch)
@@ -159,26 +200,43 @@ class BulkSender:
                 f"no answer within {self._request_timeout:g} s, still none after retrying for "
                 f"{self._retry_seconds:g} s ({self.retried_requests} retries)"
             ) from exc
-        except (elastic_transport.ConnectionError, ApiError) as exc:
+        except ApiError as exc:
+            reason = api_reason(exc)
+            if exc.meta.status == 413:
+                raise _Refused("HTTP 413, over the server's http.max_content_length", 413) from exc
+            if exc.meta.status == 429 and _pressure(reason):
+                raise _Refused(reason, 429) from exc
             retried = f" after retrying for {self._retry_seconds:g} s" if _retryable(exc) else ""
             raise BulkAborted(f"{type(exc).__name__}{retried}: {exc}") from exc
+        except elastic_transport.ConnectionError as exc:
+            raise BulkAborted(f"{type(exc).__name__} after retrying for {self._retry_seconds:g} s: {exc}") from exc
         raise AssertionError("unreachable")
 
     def _count_retry(self, _: object) -> None:
         self.retried_requests += 1
 
     def _send(self, batch: list[BulkDoc]) -> None:
-        pending = batch
-        for round_ in range(self._item_retries + 1):
-            answer = self._post(pending)
-            throttled = []
+        """Deliver `batch`: each document gets its callback, or the sender aborts (see the module docstring)."""
+        work = [(batch, 0)]
+        while work:
+            docs, round_ = work.pop()
+            try:
+                answer = self._post(docs)
+            except _Refused as refused:
+                work += self._split_or_fail(docs, round_, refused.reason, refused.status)
+                continue
+            throttled: list[BulkDoc] = []
+            pressure = ""
             blocked: tuple[dict[str, Any], str] | None = None
-            for doc, item in zip(pending, answer["items"], strict=True):
+            for doc, item in zip(docs, answer["items"], strict=True):
                 result = next(iter(item.values()))
                 status = result.get("status", 500)
                 error = result.get("error")
                 if isinstance(error, dict) and error.get("type") == "cluster_block_exception":
                     blocked = error, result.get("_index", "<index>")
+                elif status == 429 and _pressure(es_reason(error)):
+                    throttled.append(doc)
+                    pressure = es_reason(error)
                 elif status == 429 and round_ < self._item_retries:
                     throttled.append(doc)
                 elif error:
@@ -187,8 +245,27 @@ class BulkSender:
                     self._on_result(doc.key, None, status)
             if blocked:
                 raise _blocked(*blocked)
-            if not throttled:
-                return
-            self.retried_items += len(throttled)
+            if pressure:
+                work += self._split_or_fail(throttled, round_, pressure, 429)
+            elif throttled:
+                self.retried_items += len(throttled)
+                time.sleep(min(30.0, 0.5 * 2**round_))
+                work.append((throttled, round_ + 1))
+
+    def _split_or_fail(
+        self, docs: list[BulkDoc], round_: int, reason: str, status: int
+    ) -> list[tuple[list[BulkDoc], int]]:
+        """The work left after the server refused `docs` for their size or cost: both halves, sent again at once;
+        a single document is failed when it alone is over the server's limit, and retried after a backoff when
+        the server is merely busy (until the item retries run out)."""
+        if len(docs) > 1:
+            self.split_requests += 1
+            return [(half, round_) for half in _halves(docs)]
+        pressure = _pressure(reason)
+        oversized = status == 413 or (pressure is not None and pressure[0] > pressure[1])
+        if not oversized and round_ < self._item_retries:
+            self.retried_items += 1
             time.sleep(min(30.0, 0.5 * 2**round_))
-            pending = throttled
+            return [(docs, round_ + 1)]
+        self._on_result(docs[0].key, ("too large for the server: " if oversized else "") + reason, status)
+        return []

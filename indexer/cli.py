@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -20,12 +21,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from indexer import kibana, node, output, status
-from indexer.article import TIME_SOURCES
 from indexer.client import connect, explain, server_info
 from indexer.config import Settings, load_settings
 from indexer.errors import ForeignIndex, IndexerError, IndexMissing, clip
-from indexer.ingest import IngestOptions, Progress, Summary, ingest
+from indexer.ingest import IngestOptions, Progress, ingest
 from indexer.lifecycle import index_stats
+from indexer.paging import KEEP_ALIVE, PagingCut
 from indexer.query import Query
 from indexer.reindex import reindex
 from indexer.search import Interval, Searcher, Sort, TermField
@@ -251,6 +252,10 @@ class RichProgress(Progress):
         self._started = time.monotonic()
         self._task = self._bar.add_task(self._label, total=total, rates="")
 
+    def expect(self, total: int) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, total=total)
+
     def advance(self, status: str) -> None:
         self._counts[status] += 1
         elapsed = max(time.monotonic() - self._started, 1e-6)
@@ -265,44 +270,6 @@ class RichProgress(Progress):
     def stop(self) -> None:
         if self._task is not None:  # a bar never started would still print an empty line
             self._bar.stop()
-
-
-def _summary_table(title: str, summary: Summary, items: str = "files") -> Table:
-    table = Table(title=title, show_header=False)
-    rate = summary.indexed / summary.elapsed if summary.elapsed else 0.0
-    rows = [
-        (f"{items} seen", f"{summary.seen:,}"),
-        ("indexed", f"{summary.indexed:,}"),
-        *_time_source_rows(summary),
-        ("unchanged (skipped)", f"{summary.unchanged:,}"),
-        *(
-            [("  of them stored with another path", f"{summary.moved:,} (moved? `indexer reindex PATH` updates)")]
-            if summary.moved
-            else []
-        ),
-        ("rejected", f"{summary.rejected:,}" + (f"  {_reasons(summary)}" if summary.reasons else "")),
-        ("indexed with warnings", f"{summary.warned:,}"),
-        ("accounted for", "yes" if summary.complete else f"NO: {summary.aborted or 'incomplete'}"),
-        ("time", f"{summary.elapsed:,.1f} s ({rate:,.0f} documents/s)"),
-    ]
-    if summary.skipped_paths:
-        rows.append(("folders/entries skipped", f"{summary.skipped_paths:,} (see report)"))
-    for key, value in rows:
-        table.add_row(key, value)
-    return table
-
-
-def _time_source_rows(summary: Summary) -> list[tuple[str, str]]:
-    """One row per source of the indexed articles' publish times, best source first."""
-    return [
-        ("  undated (no time found)" if code == "none" else f"  dated by {description}", f"{count:,}")
-        for code, description in TIME_SOURCES.items()
-        if (count := summary.time_sources.get(code, 0))
-    ]
-
-
-def _reasons(summary: Summary) -> str:
-    return ", ".join(f"{reason}: {count:,}" for reason, count in sorted(summary.reasons.items()))
 
 
 def _ingest_options(
@@ -340,17 +307,23 @@ def index_command(
         float, typer.Option(min=0, help="seconds to retry a failing bulk request (with backoff) before giving up")
     ] = 120.0,
     bulk_timeout: Annotated[float, typer.Option(min=0.1, help="seconds one bulk request may take")] = 120.0,
+    verify: Annotated[
+        bool, typer.Option(help="read and hash every file, also those whose path, size and mtime are unchanged")
+    ] = False,
 ) -> None:
     """Parse, segment and index article files. Re-runs skip unchanged files, so an interrupted run resumes.
 
-    Every file ends as indexed, unchanged or rejected; rejected files and warnings are listed in a JSONL report.
-    Exit status 1 when anything was rejected (unless --allow-rejected) or the run did not finish.
+    A file whose path, size and modification time equal the stored ones is unchanged without being read;
+    the others are read and hashed (all of them with --verify). Every file ends as indexed, unchanged or
+    rejected; rejected files and warnings are listed in a JSONL report. Exit status 1 when anything was
+    rejected (unless --allow-rejected) or the run did not finish (an error, Ctrl-C or SIGTERM).
     """
     settings = state.settings.with_overrides(index=index)
     options = dataclasses.replace(
         _ingest_options(workers, partition, shards, replicas, max_file_mb),
         retry_seconds=retry_for,
         bulk_timeout=bulk_timeout,
+        verify=verify,
     )
     progress = RichProgress("indexing")
     try:
@@ -361,23 +334,18 @@ def index_command(
         progress.stop()
     documents = connect(settings).count(index=settings.index)["count"]
     if json_output:
-        typer.echo(json.dumps({**_summary_dict(summary), "documents_in_index": documents}))
+        typer.echo(json.dumps({**output.summary_dict(summary), "documents_in_index": documents}))
     else:
-        console.print(_summary_table(f"Indexed into {settings.index} ({summary.index})", summary))
+        console.print(output.summary_table(f"Indexed into {settings.index} ({summary.index})", summary))
         console.print(f"articles in {settings.index}: {documents:,}")
         if summary.report:
             console.print(f"report of rejected files and warnings: {summary.report}")
-    if summary.aborted:
-        err_console.print(f"[bold red]error:[/] {escape(summary.aborted)}", highlight=False, soft_wrap=True)
-    if summary.aborted or (summary.rejected and not allow_rejected):
+    if not summary.complete:
+        accounted = summary.indexed + summary.unchanged + summary.rejected
+        why = summary.aborted or f"only {accounted:,} of the {summary.seen:,} files seen are accounted for"
+        err_console.print(f"[bold red]error:[/] {escape(why)}", highlight=False, soft_wrap=True)
+    if not summary.complete or (summary.rejected and not allow_rejected):
         raise typer.Exit(1)
-
-
-def _summary_dict(summary: Summary) -> dict[str, object]:
-    data = dataclasses.asdict(summary)
-    data["report"] = str(summary.report) if summary.report else None
-    data["complete"] = summary.complete
-    return data
 
 
 @app.command("reindex")
@@ -411,7 +379,7 @@ def reindex_command(
         ("from the old index", "articles", result.from_index),
     ):
         if summary:
-            console.print(_summary_table(f"Rebuilt {label}", summary, items))
+            console.print(output.summary_table(f"Rebuilt {label}", summary, items))
     console.print(
         f"{result.alias} now points to {result.new} ({result.documents:,} articles; "
         f"previously {result.old or 'nothing'} with {result.old_documents:,})"
@@ -516,6 +484,13 @@ def search_command(
     json_output: JsonOpt = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="print one JSON object per hit and line")] = False,
     csv_output: CsvOpt = False,
+    keep_alive: Annotated[
+        str,
+        typer.Option(
+            help="with --all: how long the server keeps the result set between two pages of 1,000 hits "
+            "(raise it for a slow reader), in Elasticsearch units: 30s, 5m, 1h"
+        ),
+    ] = KEEP_ALIVE,
 ) -> None:
     searcher = _searcher(index)
     parsed = searcher.parse(" ".join(query), outlet or (), date_from, date_to)
@@ -524,12 +499,7 @@ def search_command(
         typer.echo(searcher.count(parsed))
         return
     if all_hits:
-        with searcher.stream(parsed, sort) as stream:
-            writers: dict[str, Callable[[IO[str]], object]] = {
-                "json": lambda out: output.write_json(stream.total, stream, out),
-                "csv": lambda out: output.write_csv(stream, out),
-            }
-            _to_stdout(writers.get(fmt, lambda out: output.write_jsonl(stream, out)))
+        _export(searcher, parsed, sort, fmt, _keep_alive(keep_alive))
         return
     page = searcher.search(parsed, sort, limit, offset)
     if fmt == "table":
@@ -541,6 +511,32 @@ def search_command(
             "csv": lambda out: output.write_csv(page.hits, out),
         }
         _to_stdout(writers[fmt])
+
+
+def _keep_alive(text: str) -> str:
+    if not re.fullmatch(r"[1-9][0-9]*(ms|s|m|h|d)", text):
+        raise typer.BadParameter(f"{text!r} is not a time like 30s, 5m or 1h", param_hint="--keep-alive")
+    return text
+
+
+def _export(searcher: Searcher, query: Query, sort: Sort, fmt: str, keep_alive: str) -> None:
+    """Every hit to stdout (`search --all`); a cut-off export says how far it got and what to do."""
+    try:
+        with searcher.stream(query, sort, keep_alive=keep_alive) as stream:
+            writers: dict[str, Callable[[IO[str]], object]] = {
+                "json": lambda out: output.write_json(stream.total, stream, out),
+                "csv": lambda out: output.write_csv(stream, out),
+            }
+            _to_stdout(writers.get(fmt, lambda out: output.write_jsonl(stream, out)))
+    except PagingCut as cut:
+        hint = (
+            f"run it again with a longer --keep-alive than {cut.keep_alive}, or write to a file and read that"
+            if cut.expired
+            else "check the server (`indexer doctor`), then run it again"
+        )
+        raise IndexerError(
+            f"the export is incomplete: {cut.progress} were written, then {cut.reason}", f"{hint}; it starts over"
+        ) from cut
 
 
 @app.command("histogram", context_settings=QUERY_CONTEXT)

@@ -90,7 +90,8 @@ def es_reason(error: Any) -> str:
     return f"{reason} ({cause.get('reason', '')})" if isinstance(cause, dict) else reason
 
 
-def _api_reason(exc: ApiError) -> str:
+def api_reason(exc: ApiError) -> str:
+    """The reason of an API error answer in one line (see :func:`es_reason`)."""
     info = exc.info if isinstance(exc.info, dict) else {}
     return es_reason(info.get("error") or exc.message)
 
@@ -119,18 +120,18 @@ def explain(exc: BaseException, settings: Settings) -> IndexerError | None:
         )
     if isinstance(exc, AuthorizationException):
         return AuthenticationFailed(
-            f"the configured user may not do this (HTTP 403): {_api_reason(exc)}",
+            f"the configured user may not do this (HTTP 403): {api_reason(exc)}",
             "grant the user the needed index privileges",
         )
-    if isinstance(exc, NotFoundError) and "index_not_found" in _api_reason(exc):
-        return IndexMissing(_api_reason(exc), "index some articles first: `indexer index PATH`")
-    if isinstance(exc, ApiError) and TOO_MANY_CLAUSES in _api_reason(exc).lower():
+    if isinstance(exc, NotFoundError) and "index_not_found" in api_reason(exc):
+        return IndexMissing(api_reason(exc), "index some articles first: `indexer index PATH`")
+    if isinstance(exc, ApiError) and TOO_MANY_CLAUSES in api_reason(exc).lower():
         return QueryError(
-            f"the query is too large for the server ({_api_reason(exc)})",
+            f"the query is too large for the server ({api_reason(exc)})",
             "use fewer or shorter terms: every character of a term counts once per text field searched",
         )
     if isinstance(exc, ApiError):
-        return IndexerError(f"Elasticsearch answered HTTP {exc.meta.status}: {_api_reason(exc)}")
+        return IndexerError(f"Elasticsearch answered HTTP {exc.meta.status}: {api_reason(exc)}")
     return None
 
 

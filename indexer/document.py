@@ -15,11 +15,12 @@ from indexer.segment import Segmenter, Token
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """Where a document came from: the file's path, SHA-1 of its bytes and size."""
+    """Where a document came from: the file's path, SHA-1 of its bytes, size, and mtime (ns, when known)."""
 
     path: str
     sha1: str
     bytes: int
+    mtime: int | None = None
 
 
 def document_id(article: Article) -> str:
@@ -107,6 +108,8 @@ def build_document(article: Article, segmenter: Segmenter, source: SourceFile | 
     }
     if source:
         document["source"] = {"path": source.path, "sha1": source.sha1, "bytes": source.bytes}
+        if source.mtime is not None:
+            document["source"]["mtime"] = source.mtime
     return {key: value for key, value in document.items() if value is not None}
 
 

@@ -110,12 +110,21 @@ def _merge(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple(merged)
 
 
-def _promising_entries(
-    texts: Mapping[str, Sequence[str]], needles: Sequence[Needle], wanted: int
-) -> list[tuple[str, int, str]]:
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One paragraph (or caption, ...) that holds some of the terms, and how well it does."""
+
+    field: str
+    entry: int
+    text: str
+    terms: frozenset[int]
+    occurrences: int
+
+
+def _promising_entries(texts: Mapping[str, Sequence[str]], needles: Sequence[Needle], wanted: int) -> list[_Entry]:
     """The `wanted` entries with the most distinct terms, then the most occurrences, plus the first entry of
     each term those lack; found cheaply on the folded text, before any offsets are computed."""
-    ranked: list[tuple[int, int, str, int, str, frozenset[int]]] = []
+    ranked: list[_Entry] = []
     for field, entries in texts.items():
         for entry, text in enumerate(entries):
             view = compact(fold(text))
@@ -124,15 +133,15 @@ def _promising_entries(
             )
             if found:
                 occurrences = sum(view.count(needles[n].folded) for n in found)
-                ranked.append((len(found), occurrences, field, entry, text, found))
-    ranked.sort(key=lambda item: (item[0], item[1]), reverse=True)
+                ranked.append(_Entry(field, entry, text, found, occurrences))
+    ranked.sort(key=lambda item: (len(item.terms), item.occurrences), reverse=True)
     chosen = ranked[:wanted]
-    covered = frozenset().union(*(item[5] for item in chosen))
+    covered = frozenset().union(*(item.terms for item in chosen))
     for item in ranked[wanted:]:
-        if item[5] - covered:
+        if item.terms - covered:
             chosen.append(item)
-            covered |= item[5]
-    return [(field, entry, text) for _, _, field, entry, text, _ in chosen]
+            covered |= item.terms
+    return chosen
 
 
 def fragments(
@@ -147,7 +156,8 @@ def fragments(
     Fragments never span two entries; later fragments prefer terms the earlier ones did not show.
     """
     candidates: list[_Candidate] = []
-    for field, entry, text in _promising_entries(texts, needles, count * ENTRIES_PER_FRAGMENT):
+    for promising in _promising_entries(texts, needles, count * ENTRIES_PER_FRAGMENT):
+        field, entry, text = promising.field, promising.entry, promising.text
         matches = find_matches(text, needles, field)
         starts = [match.start for match in matches]
         covered = -1

@@ -1,20 +1,28 @@
 """From article files on disk to documents in Elasticsearch: parallel parse + segment, bulk load, full accounting.
 
-Every file found ends as exactly one of: indexed, unchanged (same content already in the index: skipped, which
-is how an interrupted run resumes) or rejected (with a reason). Parsing and segmentation run in worker processes;
-the main process only walks folders and feeds the bulk sender.
+Every file the walk takes ends as exactly one of: indexed, unchanged (same content already in the index: skipped,
+which is how an interrupted run resumes) or rejected (with a reason), so ``seen == indexed + unchanged +
+rejected`` holds by construction for a run that finished; one that didn't (aborted, interrupted by Ctrl-C or
+SIGTERM) says so. Anything a worker raises for one file rejects that file only.
 
-Two files may hold the same article (same outlet article id, e.g. a revised copy). The one with the newer
-publish time wins; equal publish times are broken by content hash, so every run and every machine keeps the same
-file whatever the order. This is enforced by Elasticsearch itself with external versions, so parallel loaders
-can't race; the loser is reported as rejected (``duplicate``), naming the file that is kept.
+Re-runs cost what changed: a file whose absolute path, size and mtime equal those stored with its article is
+unchanged without being read (``IngestOptions.verify`` reads and hashes every file instead). Other files are read
+and hashed, and :func:`indexer.decision.decide` says what to do with them: index, unchanged (also when moved),
+or a duplicate of another file of the same article (the newer publish time wins, then the content hash, the
+same whatever the order; Elasticsearch enforces it between parallel loaders through external versions).
+
+Parsing and segmentation run in worker processes; the main process walks folders, checks paths, sizes and
+mtimes against the index, and feeds the bulk sender. SIGTERM is handled like Ctrl-C: the workers stop, index
+settings changed for the load are restored, and the summary says the run was interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,24 +31,44 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any, Literal
 
 from elasticsearch import Elasticsearch
 
 from indexer import lifecycle
+from indexer.article import Article
 from indexer.bulk import BulkAborted, BulkDoc, BulkSender
 from indexer.client import connect
 from indexer.config import Settings
+from indexer.decision import Decision, Incoming, Stored, decide
 from indexer.document import SourceFile, article_from_source, build_document, document_id
+from indexer.limits import cap
 from indexer.lock import AliasLock
+from indexer.paging import Pages
 from indexer.parser import DEFAULT_MAX_BYTES, ParseError, parse_bytes, read_article_file
 from indexer.segment import Segmenter, get_segmenter
-from indexer.walk import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, Candidate, Partition, Skipped, walk
+from indexer.walk import (
+    DEFAULT_EXCLUDE,
+    DEFAULT_INCLUDE,
+    Candidate,
+    Partition,
+    Skipped,
+    count_files,
+    display_path,
+    on_disk,
+    walk,
+)
 
 Status = Literal["indexed", "unchanged", "rejected"]
 BULK_LOAD_THRESHOLD = 2000
-"""Above this many files, refresh is turned off and replicas set to 0 for the load (restored after)."""
+"""In a run over more than this many files, refresh is turned off and replicas set to 0 when a document is sent
+(restored after); a run that finds every file unchanged leaves the settings alone."""
+LOOKUP_FILES = 1000
+"""Files whose paths, sizes and mtimes are checked against the index in one request."""
+STAT_FIELDS = ["source.path", "source.bytes", "source.mtime"]
+"""What a file is recognised by without reading it; read from doc values (no stored document is loaded)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +87,15 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A file a worker parsed and turned into a bulk document (not yet indexed)."""
+    """A bulk action a worker made for a file (not yet sent): a document to index, or new file times to record
+    for an unchanged one (``touch``: the file counts as unchanged whatever the answer)."""
 
     path: str
     doc_id: str
     lines: bytes
     warnings: tuple[str, ...]
     time_source: str = ""
+    touch: bool = False
 
 
 @dataclass(slots=True)
@@ -74,12 +104,15 @@ class Summary:
 
     index: str = ""
     seen: int = 0
+    """Files (or stored articles, when copying from an index) taken by this run."""
     indexed: int = 0
     unchanged: int = 0
     rejected: int = 0
     warned: int = 0
     moved: int = 0
     """Unchanged files whose article is stored with another path (a moved archive, or an identical copy)."""
+    read: int = 0
+    """Files read and hashed (the others were unchanged by path, size and mtime)."""
     skipped_paths: int = 0
     elapsed: float = 0.0
     report: Path | None = None
@@ -102,16 +135,29 @@ class Progress:
 
     def start(self, total: int | None) -> None: ...
 
+    def expect(self, total: int) -> None:
+        """The number of items, once counted (a run over files counts them while it goes on)."""
+
     def advance(self, status: Status) -> None: ...
 
 
-def version_of(published_at: str | None, sha1: str) -> int:
-    """External version: newer publish time wins; equal times ordered by content hash (stable everywhere)."""
-    tiebreak = int(sha1[:6], 16) % 1000
-    if not published_at:
-        return tiebreak
-    millis = int(datetime.fromisoformat(published_at).timestamp() * 1000)
-    return max(0, millis) * 1000 + tiebreak
+class _Expected:
+    """How many items a run expects, for the progress bar and the bulk-load switch: known up front, or counted
+    in a background thread while the run goes on (walking a large archive twice before starting costs seconds)."""
+
+    def __init__(self, value: int | None = None) -> None:
+        self.value = value
+
+    def count(self, counter: Callable[[], int], progress: Progress) -> None:
+        def run() -> None:
+            self.value = counter()
+            progress.expect(self.value)
+
+        threading.Thread(target=run, name="count-files", daemon=True).start()
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived during a run; it is handled like Ctrl-C."""
 
 
 # --- worker processes -------------------------------------------------------------------------------------------
@@ -119,80 +165,125 @@ def version_of(published_at: str | None, sha1: str) -> int:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(settings: Settings, index: str, max_bytes: int) -> None:
+def _init_worker(settings: Settings, index: str, max_bytes: int, stop: EventType | None = None) -> None:
+    """Set up a worker process. Ctrl-C and SIGTERM are the main process's to handle; it sets `stop` (an Event)
+    when the run ends early, and the worker then drops the rest of its chunk."""
+    for interrupt in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(interrupt, signal.SIG_IGN)
+    _worker["stop"] = stop
     _worker["segmenter"] = get_segmenter(settings.user_dict, settings.cache_dir)
     _worker["es"] = connect(settings)
     _worker["index"] = index
     _worker["max_bytes"] = max_bytes
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A file read and parsed by a worker."""
+
+    name: str
+    doc_id: str
+    size: int
+    article: Article
+    incoming: Incoming
+    warnings: tuple[str, ...]
+
+
 def _stored(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
-    answer = es.mget(index=index, ids=ids, source_includes=["source.sha1", "source.path", "published_at"])
+    answer = es.mget(index=index, ids=ids, source_includes=["source", "published_at"])
     return {doc["_id"]: doc for doc in answer["docs"] if doc.get("found")}
 
 
-def _duplicate_detail(kept: dict[str, Any], version: int) -> str:
-    other = kept.get("_source", {}).get("source", {}).get("path", "another file")
-    why = (
-        "its publish time is newer"
-        if kept["_version"] // 1000 > version // 1000
-        else "ties on publish time are broken by content hash"
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _stored_state(doc: dict[str, Any]) -> Stored:
+    source = doc.get("_source", {})
+    origin = source.get("source", {})
+    path = origin.get("path")
+    return Stored(
+        version=doc["_version"],
+        sha1=origin.get("sha1"),
+        path=path,
+        published_at=_time(source.get("published_at")),
+        size=origin.get("bytes"),
+        mtime_ns=origin.get("mtime"),
+        path_exists=bool(path) and on_disk(path),
     )
-    return f"same article as {other}, which is kept: {why}"
 
 
-def _replaces(stored_path: str | None, location: str) -> bool:
-    """A file replaces the stored version of its article when it is the stored file, or that file is gone (moved)."""
-    return stored_path == location or not (stored_path and os.path.exists(stored_path))
+def _name_warnings(path: Path) -> tuple[str, ...]:
+    try:
+        os.fsencode(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return ("the file name is not valid UTF-8: the bytes that aren't are shown as \\xNN",)
+    return ()
 
 
-def process_files(paths: Sequence[str]) -> list[Outcome | Prepared]:
-    """Worker: read, hash, parse, skip unchanged, segment and serialize a chunk of files."""
-    segmenter: Segmenter = _worker["segmenter"]
-    index: str = _worker["index"]
-    parsed = []
+def process_files(candidates: Sequence[Candidate]) -> list[Outcome | Prepared]:
+    """Worker: read, hash, parse, decide (skip unchanged), segment and serialize a chunk of files.
+
+    Whatever goes wrong with one file (a bad file, or a bug it triggers) becomes that file's rejection.
+    """
     results: list[Outcome | Prepared] = []
-    for name in paths:
+    read: list[_Read] = []
+    for candidate in candidates:
+        if _stopped():
+            return results
+        name = display_path(candidate.path)
         try:
-            data = read_article_file(name, _worker["max_bytes"])
-            article = parse_bytes(data, source=name)
+            data = read_article_file(candidate.path, _worker["max_bytes"])
+            article = cap(parse_bytes(data, source=name))
+            location = display_path(os.path.abspath(candidate.path))
+            sha1 = hashlib.sha1(data).hexdigest()
+            incoming = Incoming(location, sha1, article.published_at, candidate.size, candidate.mtime_ns)
+            warnings = (*article.warnings, *_name_warnings(candidate.path))
+            read.append(_Read(name, document_id(article), len(data), article, incoming, warnings))
         except ParseError as exc:
             results.append(Outcome(name, "rejected", exc.reason, str(exc)))
-            continue
-        parsed.append((name, data, article))
-    stored = _stored(_worker["es"], index, [document_id(article) for _, _, article in parsed])
-    for name, data, article in parsed:
-        doc_id = document_id(article)
-        sha1 = hashlib.sha1(data).hexdigest()
-        previous = stored.get(doc_id)
-        previous_source = previous["_source"].get("source", {}) if previous else {}
-        location = os.path.abspath(name)
-        if previous_source.get("sha1") == sha1:
-            if previous_source.get("path") in (location, None):
-                results.append(Outcome(name, "unchanged", doc_id=doc_id))
-            else:
-                detail = f"{name}: the same content is indexed from {previous_source['path']}"
-                results.append(Outcome(name, "unchanged", "moved", detail, doc_id))
-            continue
-        published = article.published_at.isoformat() if article.published_at else None
-        version = version_of(published, sha1)
-        if previous and _replaces(previous_source.get("path"), location):
-            version = max(version, previous["_version"])
-        elif previous and previous["_version"] > version:
-            results.append(
-                Outcome(name, "rejected", "duplicate", f"{name}: {_duplicate_detail(previous, version)}", doc_id)
-            )
-            continue
-        try:
-            document = build_document(article, segmenter, SourceFile(path=location, sha1=sha1, bytes=len(data)))
         except Exception as exc:  # a bug or pathological input must not stop the run: report it
-            results.append(Outcome(name, "rejected", "segmentation", f"{name}: {type(exc).__name__}: {exc}"))
-            continue
-        lines = _bulk_lines(index, doc_id, version, document)
-        results.append(Prepared(name, doc_id, lines, article.warnings, article.time_source))
+            results.append(_internal_error(name, exc))
+    stored = _stored(_worker["es"], _worker["index"], [item.doc_id for item in read])
+    for item in read:
+        if _stopped():
+            return results
+        try:
+            results.append(_prepare(item, stored.get(item.doc_id)))
+        except Exception as exc:  # as above
+            results.append(_internal_error(item.name, exc, item.doc_id))
     return results
+
+
+def _stopped() -> bool:
+    stop: EventType | None = _worker.get("stop")
+    return stop is not None and stop.is_set()
+
+
+def _internal_error(name: str, exc: Exception, doc_id: str = "") -> Outcome:
+    return Outcome(name, "rejected", "internal-error", f"{name}: {type(exc).__name__}: {exc}", doc_id)
+
+
+def _prepare(item: _Read, previous: dict[str, Any] | None) -> Outcome | Prepared:
+    stored = _stored_state(previous) if previous else None
+    decision = decide(item.incoming, stored)
+    name, doc_id, incoming = item.name, item.doc_id, item.incoming
+    source = SourceFile(path=incoming.path, sha1=incoming.sha1, bytes=item.size, mtime=incoming.mtime_ns)
+    if decision.action == "unchanged":
+        return Outcome(name, "unchanged", doc_id=doc_id)
+    if decision.action == "moved":
+        return Outcome(name, "unchanged", "moved", f"{name}: {decision.detail}", doc_id)
+    if decision.action == "touch":
+        assert previous is not None
+        return Prepared(name, doc_id, _touch_lines(_worker["index"], previous, source), (), touch=True)
+    if decision.action == "duplicate":
+        return Outcome(name, "rejected", "duplicate", f"{name}: {decision.detail}", doc_id)
+    segmenter: Segmenter = _worker["segmenter"]
+    document = build_document(item.article, segmenter, source)
+    lines = _index_lines(_worker["index"], doc_id, decision, document)
+    return Prepared(name, doc_id, lines, item.warnings, item.article.time_source)
 
 
 def process_sources(items: Sequence[tuple[str, str, int, dict[str, Any]]]) -> list[Outcome | Prepared]:
@@ -205,17 +296,24 @@ def process_sources(items: Sequence[tuple[str, str, int, dict[str, Any]]]) -> li
             origin = source.get("source")
             article = article_from_source(source)
             document = build_document(article, segmenter, SourceFile(**origin) if origin else None)
+            lines = _index_lines(_worker["index"], doc_id, Decision("index", version), document)
         except Exception as exc:  # report, never stop the run
-            results.append(Outcome(name, "rejected", "segmentation", f"{name}: {type(exc).__name__}: {exc}", doc_id))
+            results.append(_internal_error(name, exc, doc_id))
             continue
-        lines = _bulk_lines(_worker["index"], doc_id, version, document)
         results.append(Prepared(name, doc_id, lines, (), article.time_source))
     return results
 
 
-def _bulk_lines(index: str, doc_id: str, version: int, document: dict[str, Any]) -> bytes:
-    action = {"index": {"_index": index, "_id": doc_id, "version": version, "version_type": "external_gte"}}
+def _index_lines(index: str, doc_id: str, decision: Decision, document: dict[str, Any]) -> bytes:
+    action = {"index": {"_index": index, "_id": doc_id, "version": decision.version, "version_type": "external_gte"}}
     return (json.dumps(action) + "\n" + json.dumps(document, ensure_ascii=False) + "\n").encode()
+
+
+def _touch_lines(index: str, stored: dict[str, Any], source: SourceFile) -> bytes:
+    """An update of the stored file times, only if the document is still the one read (else it is a no-op)."""
+    condition = {"if_seq_no": stored["_seq_no"], "if_primary_term": stored["_primary_term"]}
+    action = {"update": {"_index": index, "_id": stored["_id"], **condition}}
+    return (json.dumps(action) + "\n" + json.dumps({"doc": {"source": asdict(source)}}) + "\n").encode()
 
 
 # --- the run ----------------------------------------------------------------------------------------------------
@@ -231,16 +329,23 @@ class _Tally:
         self._progress = progress
         self._lock = threading.Lock()
 
+    def taken(self, count: int = 1) -> None:
+        """`count` more files (or stored articles) are in the run: each will get one outcome."""
+        with self._lock:
+            self.summary.seen += count
+
     def record(self, outcome: Outcome) -> None:
         with self._lock:
             summary = self.summary
-            setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
-            if outcome.status == "rejected":
-                summary.reasons[outcome.reason] = summary.reasons.get(outcome.reason, 0) + 1
-            elif outcome.reason == "moved":
-                summary.moved += 1
             if outcome.status == "indexed":
+                summary.indexed += 1
                 summary.time_sources[outcome.time_source] = summary.time_sources.get(outcome.time_source, 0) + 1
+            elif outcome.status == "unchanged":
+                summary.unchanged += 1
+                summary.moved += outcome.reason == "moved"
+            else:
+                summary.rejected += 1
+                summary.reasons[outcome.reason] = summary.reasons.get(outcome.reason, 0) + 1
             if outcome.warnings:
                 summary.warned += 1
             if outcome.status == "rejected" or outcome.warnings:
@@ -250,12 +355,12 @@ class _Tally:
     def skipped(self, item: Skipped) -> None:
         with self._lock:
             self.summary.skipped_paths += 1
-            self._write({"path": str(item.path), "status": "skipped", "reason": item.reason})
+            self._write({"path": display_path(item.path), "status": "skipped", "reason": item.reason})
 
     def _write(self, entry: dict[str, Any]) -> None:
         if self._report is None:
             self._report_path.parent.mkdir(parents=True, exist_ok=True)
-            self._report = self._report_path.open("w", encoding="utf-8")
+            self._report = self._report_path.open("w", encoding="utf-8", errors="backslashreplace")
             self.summary.report = self._report_path
         self._report.write(json.dumps(entry, ensure_ascii=False) + "\n")
         self._report.flush()
@@ -263,20 +368,6 @@ class _Tally:
     def close(self) -> None:
         if self._report is not None:
             self._report.close()
-
-
-def _chunks(candidates: Iterable[Candidate | Skipped], tally: _Tally, size: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for item in candidates:
-        if isinstance(item, Skipped):
-            tally.skipped(item)
-            continue
-        chunk.append(str(item.path))
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +386,8 @@ class IngestOptions:
     """How long a bulk request is retried (with backoff) before the run gives up."""
     bulk_timeout: float = 120.0
     """How long one bulk request may take before it counts as failed (and is retried)."""
+    verify: bool = False
+    """Read and hash every file, even those whose path, size and mtime equal the stored ones."""
 
 
 def default_report_path(settings: Settings) -> Path:
@@ -327,6 +420,56 @@ def ingest(
         return load_into(es, settings, index, paths, options, progress, report or default_report_path(settings))
 
 
+def _unchanged_by_stat(
+    es: Elasticsearch, index: str, candidates: list[Candidate], tally: _Tally
+) -> Iterator[Candidate]:
+    """The candidates that must be read: the others' path, size and mtime equal those stored (recorded as
+    unchanged here, without reading them)."""
+    locations = [display_path(os.path.abspath(item.path)) for item in candidates]
+    answer = es.search(
+        index=index,
+        query={"terms": {"source.path": locations}},
+        source=False,
+        docvalue_fields=STAT_FIELDS,
+        size=2 * len(locations),
+        track_total_hits=False,
+    )
+    known = {}
+    for hit in answer["hits"]["hits"]:
+        values = hit.get("fields", {})
+        path, size, mtime = (values.get(name, [None])[0] for name in STAT_FIELDS)
+        known[path, size, mtime] = hit["_id"]
+    for item, location in zip(candidates, locations, strict=True):
+        doc_id = known.get((location, item.size, item.mtime_ns)) if item.mtime_ns is not None else None
+        if doc_id is None:
+            yield item
+        else:
+            tally.record(Outcome(display_path(item.path), "unchanged", doc_id=doc_id))
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass(frozen=True, slots=True)
+class _Load:
+    """One run through the worker pool and the bulk sender into a concrete index."""
+
+    es: Elasticsearch
+    settings: Settings
+    index: str
+    options: IngestOptions
+    progress: Progress
+    report: Path
+
+
 def load_into(
     es: Elasticsearch,
     settings: Settings,
@@ -337,16 +480,29 @@ def load_into(
     report: Path,
 ) -> Summary:
     """Load files into a concrete index (used by `ingest` and by `reindex` for a new generation)."""
-    total = sum(
-        1 for item in walk(paths, options.include, options.exclude, options.partition) if isinstance(item, Candidate)
-    )
+    walk_options = (options.include, options.exclude, options.partition)
+
+    expected = _Expected()
 
     def work(tally: _Tally) -> Iterator[tuple[Callable[[Any], list[Outcome | Prepared]], Any]]:
-        candidates = walk(paths, options.include, options.exclude, options.partition)
-        for chunk in _chunks(candidates, tally, options.chunk_files):
-            yield process_files, chunk
+        expected.count(lambda: count_files(paths, *walk_options), progress)
+        for batch in _batches(_taken(walk(paths, *walk_options), tally), LOOKUP_FILES):
+            to_read = batch if options.verify else list(_unchanged_by_stat(es, index, batch, tally))
+            tally.summary.read += len(to_read)
+            for chunk in _batches(to_read, options.chunk_files):
+                yield process_files, chunk
 
-    return _pipeline(es, settings, index, total, work, options, progress, report)
+    load = _Load(es, settings, index, options, progress, report)
+    return _pipeline(load, work, expected)
+
+
+def _taken(items: Iterable[Candidate | Skipped], tally: _Tally) -> Iterator[Candidate]:
+    for item in items:
+        if isinstance(item, Skipped):
+            tally.skipped(item)
+        else:
+            tally.taken()
+            yield item
 
 
 def copy_from(
@@ -363,10 +519,10 @@ def copy_from(
 
     With `skip_existing`, documents already in `index` (loaded from files just before) count as unchanged.
     """
-    total = es.count(index=source_index)["count"]
 
     def work(tally: _Tally) -> Iterator[tuple[Callable[[Any], list[Outcome | Prepared]], Any]]:
-        for hits in scan(es, source_index, batch=options.chunk_files * 4):
+        for hits in Pages(es, source_index, size=options.chunk_files * 4, version=True):
+            tally.taken(len(hits))
             if skip_existing:
                 present = es.mget(index=index, ids=[hit["_id"] for hit in hits], source=False)["docs"]
                 found = {doc["_id"] for doc in present if doc.get("found")}
@@ -377,109 +533,137 @@ def copy_from(
             if hits:
                 yield process_sources, [(source_index, hit["_id"], hit["_version"], hit["_source"]) for hit in hits]
 
-    return _pipeline(es, settings, index, total, work, options, progress, report)
+    load = _Load(es, settings, index, options, progress, report)
+    return _pipeline(load, work, _Expected(es.count(index=source_index)["count"]))
 
 
-def scan(es: Elasticsearch, index: str, batch: int = 500, **search: Any) -> Iterator[list[dict[str, Any]]]:
-    """Every document of `index` in batches, through a point in time (consistent, memory flat)."""
-    pit = es.open_point_in_time(index=index, keep_alive="5m")["id"]
+Work = Callable[[_Tally], Iterator[tuple[Callable[[Any], list[Outcome | Prepared]], Any]]]
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` in the main thread (once: a second one is ignored,
+    so the cleanup it started can finish). Elsewhere than the main thread, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        after = None
-        while True:
-            answer = es.search(
-                pit={"id": pit, "keep_alive": "5m"},
-                size=batch,
-                sort=["_shard_doc"],
-                search_after=after,
-                version=True,
-                track_total_hits=False,
-                **search,
-            )
-            hits = answer["hits"]["hits"]
-            if not hits:
-                return
-            pit = answer.get("pit_id", pit)
-            after = hits[-1]["sort"]
-            yield hits
+        yield
     finally:
-        es.close_point_in_time(id=pit)
+        signal.signal(signal.SIGTERM, previous)
 
 
-Work = Callable[["_Tally"], Iterator[tuple[Callable[[Any], list["Outcome | Prepared"]], Any]]]
+class _Deliveries:
+    """The documents handed to the bulk sender and not answered yet, and the bulk-load switch."""
+
+    def __init__(
+        self, load: _Load, tally: _Tally, large: Callable[[], bool], sender_factory: Callable[[Any], BulkSender]
+    ) -> None:
+        self._load = load
+        self._tally = tally
+        self._pending: dict[int, Prepared] = {}
+        self._lock = threading.Lock()
+        self._keys = 0
+        self._large = large
+        self.restore: dict[str, Any] | None = None
+        self.sender = sender_factory(self.delivered)
+
+    def send(self, prepared: Prepared) -> None:
+        with self._lock:
+            self._keys += 1
+            key = self._keys
+            self._pending[key] = prepared
+        if self.restore is None and not prepared.touch and self._large():
+            self.restore = lifecycle.begin_bulk_load(self._load.es, self._load.index)
+        self.sender.add(BulkDoc(key=key, lines=prepared.lines))
+
+    def delivered(self, key: int, error: str | None, status: int) -> None:
+        with self._lock:
+            prepared = self._pending.pop(key)
+        self._tally.record(_delivered_outcome(prepared, error, status))
 
 
-def _pipeline(
-    es: Elasticsearch,
-    settings: Settings,
-    index: str,
-    total: int,
-    work: Work,
-    options: IngestOptions,
-    progress: Progress,
-    report: Path,
-) -> Summary:
+def _delivered_outcome(prepared: Prepared, error: str | None, status: int) -> Outcome:
+    """The outcome of a file from the server's answer to its bulk action."""
+    if prepared.touch:
+        return Outcome(prepared.path, "unchanged", doc_id=prepared.doc_id)
+    if error is None:
+        return Outcome(
+            prepared.path,
+            "indexed",
+            doc_id=prepared.doc_id,
+            warnings=prepared.warnings,
+            time_source=prepared.time_source,
+        )
+    if status == 409:
+        detail = f"{prepared.path}: another file with the same article and a newer version is already indexed"
+        return Outcome(prepared.path, "rejected", "duplicate", detail, prepared.doc_id)
+    return Outcome(prepared.path, "rejected", "elasticsearch", f"{prepared.path}: {error}", prepared.doc_id)
+
+
+def _pipeline(load: _Load, work: Work, expected: _Expected) -> Summary:
     """Run work items through the worker pool and the bulk sender, accounting for every item."""
     started = time.monotonic()
-    progress.start(total)
+    es, index, options = load.es, load.index, load.options
+    load.progress.start(expected.value)
     summary = Summary(index=index)
-    tally = _Tally(summary, report, progress)
-    pending: dict[str, Prepared] = {}
-    pending_lock = threading.Lock()
-
-    def delivered(key: str, error: str | None, status: int) -> None:
-        with pending_lock:
-            prepared = pending.pop(key)
-        if error is None:
-            tally.record(
-                Outcome(prepared.path, "indexed", "", "", prepared.doc_id, prepared.warnings, prepared.time_source)
-            )
-        elif status == 409:
-            detail = f"{prepared.path}: another file with the same article and a newer version is already indexed"
-            tally.record(Outcome(prepared.path, "rejected", "duplicate", detail, prepared.doc_id))
-        else:
-            detail = f"{prepared.path}: {error}"
-            tally.record(Outcome(prepared.path, "rejected", "elasticsearch", detail, prepared.doc_id))
-
-    restore = lifecycle.pending_restore(es, index)
-    if restore:
-        lifecycle.end_bulk_load(es, index, restore)
-    if total > BULK_LOAD_THRESHOLD:
-        restore = lifecycle.begin_bulk_load(es, index)
-    sender = BulkSender(
-        es,
-        delivered,
-        batch_bytes=options.batch_bytes,
-        in_flight=options.in_flight,
-        retry_seconds=options.retry_seconds,
-        request_timeout=options.bulk_timeout,
-    )
-    try:
-        with ProcessPoolExecutor(
+    tally = _Tally(summary, load.report, load.progress)
+    with _sigterm_interrupts():
+        left_over = lifecycle.pending_restore(es, index)
+        if left_over:
+            lifecycle.end_bulk_load(es, index, left_over)
+        deliveries = _Deliveries(
+            load,
+            tally,
+            lambda: max(expected.value or 0, summary.seen) > BULK_LOAD_THRESHOLD,
+            lambda callback: BulkSender(
+                es,
+                callback,
+                batch_bytes=options.batch_bytes,
+                in_flight=options.in_flight,
+                retry_seconds=options.retry_seconds,
+                request_timeout=options.bulk_timeout,
+            ),
+        )
+        context = get_context("spawn")
+        stop = context.Event()
+        pool = ProcessPoolExecutor(
             max_workers=options.workers,
-            mp_context=get_context("spawn"),
+            mp_context=context,
             initializer=_init_worker,
-            initargs=(settings, index, options.max_bytes),
-        ) as pool:
+            initargs=(load.settings, index, options.max_bytes, stop),
+        )
+        try:
             in_flight: list[Future[list[Outcome | Prepared]]] = []
             for function, item in work(tally):
                 in_flight.append(pool.submit(function, item))
                 while len(in_flight) >= options.workers * 2:
-                    _drain(in_flight.pop(0), tally, sender, pending, pending_lock)
+                    _drain(in_flight.pop(0), tally, deliveries)
             for future in in_flight:
-                _drain(future, tally, sender, pending, pending_lock)
-        sender.close()
-    except BulkAborted as exc:
-        summary.aborted = f"Elasticsearch stopped accepting documents: {exc}"
-    except BrokenProcessPool:
-        summary.aborted = "a worker process died (out of memory?); run again: finished files are skipped"
-    except KeyboardInterrupt:
-        summary.aborted = "interrupted"
-    finally:
-        sender.shutdown()
-        tally.close()
-        summary.retried_requests, summary.retried_items = sender.retried_requests, sender.retried_items
-        _finish_load(es, index, restore, summary)
-    summary.seen = total
+                _drain(future, tally, deliveries)
+            deliveries.sender.close()
+        except BulkAborted as exc:
+            summary.aborted = f"Elasticsearch stopped accepting documents: {exc}"
+        except BrokenProcessPool:
+            summary.aborted = "a worker process died (out of memory?); run again: finished files are skipped"
+        except Terminated:
+            summary.aborted = "terminated (SIGTERM); run again: finished files are skipped"
+        except KeyboardInterrupt:
+            summary.aborted = "interrupted; run again: finished files are skipped"
+        finally:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            deliveries.sender.shutdown()
+            tally.close()
+            summary.retried_requests = deliveries.sender.retried_requests
+            summary.retried_items = deliveries.sender.retried_items
+            _finish_load(es, index, deliveries.restore, summary)
     summary.elapsed = time.monotonic() - started
     return summary
 
@@ -497,17 +681,9 @@ def _finish_load(es: Elasticsearch, index: str, restore: dict[str, Any] | None, 
         summary.aborted += f"; index settings will be restored by the next run ({type(exc).__name__})"
 
 
-def _drain(
-    future: Future[list[Outcome | Prepared]],
-    tally: _Tally,
-    sender: BulkSender,
-    pending: dict[str, Prepared],
-    lock: threading.Lock,
-) -> None:
+def _drain(future: Future[list[Outcome | Prepared]], tally: _Tally, deliveries: _Deliveries) -> None:
     for result in future.result():
         if isinstance(result, Outcome):
             tally.record(result)
-            continue
-        with lock:
-            pending[result.path] = result
-        sender.add(BulkDoc(key=result.path, lines=result.lines))
+        else:
+            deliveries.send(result)

@@ -1,26 +1,64 @@
-"""Rendering search results: rich tables for people, JSON / JSON Lines / CSV for programs.
+"""Rendering results: rich tables for people, JSON / JSON Lines / CSV for programs.
 
-Table cells are built as :class:`rich.text.Text` (never markup strings), so text from articles is shown as is.
-JSON carries highlight fragments HTML-escaped with matches in ``<em>…</em>``; CSV carries them as plain text.
+Text from articles is data, and is never let act on the reader's terminal or spreadsheet:
+
+- Table cells and ``show`` are built as :class:`rich.text.Text` (never markup strings), with terminal control
+  characters removed (:func:`terminal_safe`: escape sequences such as ``ESC ]0;…`` or ``ESC [2J``, and the other
+  C0 and C1 controls), so a title can't retitle the window, clear the screen or move the cursor.
+- CSV cells that a spreadsheet would run as a formula get a leading ``'`` (:func:`csv_safe`, the OWASP rule).
+- JSON and JSON Lines keep the text exactly as stored (control characters escaped by JSON itself). JSON carries
+  highlight fragments HTML-escaped with matches in ``<em>…</em>``; CSV carries them as plain text.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+import re
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from indexer.article import TIME_SOURCES
 from indexer.highlight import Fragment
 from indexer.search import Histogram, Hit, Page, StoredArticle, TermCounts, local_time
+
+if TYPE_CHECKING:
+    from indexer.ingest import Summary
 
 MATCH_STYLE = "bold black on yellow"
 HIT_COLUMNS = ("id", "published_at", "outlet", "title", "url", "score", "highlight")
 BAR_WIDTH = 40
+_CONTROLS = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI (7- or 8-bit): parameters, intermediates, final byte
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"  # OSC, DCS, SOS, PM, APC
+    r"|\x1b.?"  # any other escape and the character it introduces
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # the other C0 controls (tab and newline stay), DEL, C1 controls
+)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a CSV cell as a formula (OWASP, CSV injection)."""
+
+
+def terminal_safe(text: str) -> str:
+    """`text` without terminal escape sequences and control characters (tab and newline kept)."""
+    return _CONTROLS.sub("", text)
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that can't start a formula: text starting with = + - @ tab or CR gets a leading ``'``."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def _csv_row(writer: Any, row: Iterable[Any]) -> None:
+    writer.writerow([csv_safe(value) for value in row])
+
+
+def _text(value: Any, style: str = "") -> Text:
+    return Text(terminal_safe(str(value)), style=style)
 
 
 def hit_dict(hit: Hit) -> dict[str, Any]:
@@ -64,16 +102,18 @@ def write_csv(hits: Iterable[Hit], out: IO[str]) -> None:
     for hit in hits:
         fragments = " | ".join(f.marked("", "", escape=False) for f in hit.fragments)
         score = "" if hit.score is None else hit.score
-        writer.writerow([hit.id, hit.published_at or "", hit.outlet, hit.title, hit.url, score, fragments])
+        _csv_row(writer, [hit.id, hit.published_at or "", hit.outlet, hit.title, hit.url, score, fragments])
 
 
 def marked_text(fragment: Fragment, style: str = MATCH_STYLE) -> Text:
-    """A fragment as rich Text with its matches styled."""
+    """A fragment as rich Text with its matches styled (control characters removed)."""
     text = Text("…" if fragment.cut_before else "")
-    offset = len(text)
-    text.append(fragment.text)
+    position = 0
     for start, end in fragment.spans:
-        text.stylize(style, offset + start, offset + end)
+        text.append(terminal_safe(fragment.text[position:start]))
+        text.append(terminal_safe(fragment.text[start:end]), style=style)
+        position = end
+    text.append(terminal_safe(fragment.text[position:]))
     if fragment.cut_after:
         text.append("…")
     return text
@@ -94,12 +134,12 @@ def hits_table(page: Page, timezone: str, offset: int = 0) -> Table:
     table.add_column("match", ratio=2, overflow="fold")
     for hit in page.hits:
         published = hit.published(timezone)
-        title = next((marked_text(f) for f in hit.fragments if f.field == "title"), Text(hit.title))
+        title = next((marked_text(f) for f in hit.fragments if f.field == "title"), _text(hit.title))
         fragment = best_fragment(hit)
         table.add_row(
             published.strftime("%Y-%m-%d %H:%M") if published else "-",
-            hit.outlet,
-            Group(title, Text(hit.id, style="dim")),
+            _text(hit.outlet),
+            Group(title, _text(hit.id, style="dim")),
             marked_text(fragment) if fragment else Text(""),
         )
     return table
@@ -124,9 +164,10 @@ def histogram_json(histogram: Histogram) -> str:
 
 
 def write_histogram_csv(histogram: Histogram, out: IO[str]) -> None:
-    writer = csv.DictWriter(out, fieldnames=["period", "start", "count"])
-    writer.writeheader()
-    writer.writerows(histogram_rows(histogram))
+    writer = csv.writer(out)
+    writer.writerow(["period", "start", "count"])
+    for row in histogram_rows(histogram):
+        _csv_row(writer, row.values())
 
 
 def _bar(count: int, largest: int) -> str:
@@ -163,7 +204,8 @@ def terms_json(counts: TermCounts) -> str:
 def write_terms_csv(counts: TermCounts, out: IO[str]) -> None:
     writer = csv.writer(out)
     writer.writerow([counts.field, "count"])
-    writer.writerows(counts.values)
+    for row in counts.values:
+        _csv_row(writer, row)
 
 
 def terms_table(counts: TermCounts) -> Table:
@@ -180,7 +222,7 @@ def terms_table(counts: TermCounts) -> Table:
     table.add_column("articles", justify="right")
     table.add_column("share", justify="right")
     for value, count in counts.values:
-        table.add_row(Text(value), f"{count:,}", f"{count / counts.total:.1%}" if counts.total else "-")
+        table.add_row(_text(value), f"{count:,}", f"{count / counts.total:.1%}" if counts.total else "-")
     return table
 
 
@@ -189,7 +231,7 @@ def article_json(article: StoredArticle) -> str:
 
 
 def _list(values: Iterable[Any]) -> Text:
-    return Text(", ".join(str(value) for value in values) or "-")
+    return _text(", ".join(str(value) for value in values) or "-")
 
 
 def article_view(article: StoredArticle, timezone: str) -> RenderableType:
@@ -199,23 +241,23 @@ def article_view(article: StoredArticle, timezone: str) -> RenderableType:
     meta.add_column(style="bold", no_wrap=True)
     meta.add_column()
     rows: list[tuple[str, Text]] = [
-        ("id", Text(article.id)),
-        ("index", Text(article.index)),
-        ("outlet", Text(f"{source.get('outlet', '')} ({source.get('host', '')})")),
-        ("url", Text(source.get("url", ""))),
-        ("published", Text(_local(source.get("published_at"), timezone))),
-        ("script", Text(source.get("script", "-"))),
+        ("id", _text(article.id)),
+        ("index", _text(article.index)),
+        ("outlet", _text(f"{source.get('outlet', '')} ({source.get('host', '')})")),
+        ("url", _text(source.get("url", ""))),
+        ("published", _text(_local(source.get("published_at"), timezone))),
+        ("script", _text(source.get("script", "-"))),
         ("persons", _list(source.get("persons", []))),
         ("places", _list(source.get("places", []))),
         ("orgs", _list(source.get("orgs", []))),
         ("keywords", _list(source.get("keywords", []))),
         ("counts", _list(f"{key} {value}" for key, value in source.get("counts", {}).items())),
         ("warnings", _list(source.get("warnings", []))),
-        ("file", Text(source.get("source", {}).get("path", "-"))),
+        ("file", _text(source.get("source", {}).get("path", "-"))),
     ]
     for key, value in rows:
         meta.add_row(key, value)
-    parts: list[RenderableType] = [Text(source.get("title", ""), style="bold"), meta]
+    parts: list[RenderableType] = [_text(source.get("title", ""), style="bold"), meta]
     for heading, values in (
         ("headings", source.get("headings", [])),
         ("body", source.get("body", [])),
@@ -229,10 +271,59 @@ def article_view(article: StoredArticle, timezone: str) -> RenderableType:
     ):
         if values:
             parts.append(Text(f"\n{heading}", style="bold underline"))
-            parts.extend(Text(str(value)) for value in values)
+            parts.extend(_text(value) for value in values)
     return Group(*parts)
 
 
 def _local(value: str | None, timezone: str) -> str:
     moment = local_time(value, timezone)
     return moment.isoformat() if moment else "-"
+
+
+def summary_table(title: str, summary: Summary, items: str = "files") -> Table:
+    """An ingest run's counts: seen, indexed, unchanged (moved), rejected by reason, whether all are accounted for."""
+    table = Table(title=title, show_header=False)
+    rate = summary.indexed / summary.elapsed if summary.elapsed else 0.0
+    rows = [
+        (f"{items} seen", f"{summary.seen:,}"),
+        ("indexed", f"{summary.indexed:,}"),
+        *_time_source_rows(summary),
+        ("unchanged (skipped)", f"{summary.unchanged:,}"),
+        *(
+            [("  of them stored with another path", f"{summary.moved:,} (moved? `indexer reindex PATH` updates)")]
+            if summary.moved
+            else []
+        ),
+        ("rejected", f"{summary.rejected:,}" + (f"  {_reasons(summary)}" if summary.reasons else "")),
+        ("indexed with warnings", f"{summary.warned:,}"),
+        ("accounted for", "yes" if summary.complete else f"NO: {summary.aborted or 'incomplete'}"),
+        ("time", f"{summary.elapsed:,.1f} s ({rate:,.0f} documents/s)"),
+    ]
+    if items == "files":
+        rows.insert(1, ("  of them read", f"{summary.read:,} (the others have the stored path, size and mtime)"))
+    if summary.skipped_paths:
+        rows.append(("folders/entries skipped", f"{summary.skipped_paths:,} (see report)"))
+    for key, value in rows:
+        table.add_row(key, _text(value))
+    return table
+
+
+def _time_source_rows(summary: Summary) -> list[tuple[str, str]]:
+    """One row per source of the indexed articles' publish times, best source first."""
+    return [
+        ("  undated (no time found)" if code == "none" else f"  dated by {description}", f"{count:,}")
+        for code, description in TIME_SOURCES.items()
+        if (count := summary.time_sources.get(code, 0))
+    ]
+
+
+def _reasons(summary: Summary) -> str:
+    return ", ".join(f"{reason}: {count:,}" for reason, count in sorted(summary.reasons.items()))
+
+
+def summary_dict(summary: Summary) -> dict[str, Any]:
+    """An ingest run's summary as JSON-ready data (``complete`` included)."""
+    data = dataclasses.asdict(summary)
+    data["report"] = str(summary.report) if summary.report else None
+    data["complete"] = summary.complete
+    return data

@@ -25,6 +25,7 @@ from indexer.document import article_from_source, field_texts
 from indexer.errors import IndexerError, IndexMissing, QueryError
 from indexer.highlight import Fragment, Needle, fragments, needle
 from indexer.mapping import IndexMeta
+from indexer.paging import KEEP_ALIVE, PAGE_SIZE, Pages
 from indexer.query import DATE_FIELD, KEYWORD_FIELDS, Query, parse, to_dsl
 from indexer.segment import Segmenter, get_segmenter
 
@@ -37,8 +38,6 @@ TERM_FIELDS: dict[str, str] = {name: KEYWORD_FIELDS[name] for name in get_args(T
 """``indexer terms --field`` names and the keyword fields they count."""
 MAX_WINDOW = 10_000
 """Elasticsearch's default ``index.max_result_window``: offset + limit beyond it needs ``stream``."""
-PAGE_SIZE = 1000
-KEEP_ALIVE = "2m"
 LISTING_FIELDS = ("id", "outlet", "url", "title", DATE_FIELD)
 """What a hit shows."""
 SOURCE_FIELDS = (*LISTING_FIELDS, "body", "headings", "images", "gallery_title", "gallery", "links")
@@ -86,43 +85,26 @@ class Page:
 
 
 class HitStream:
-    """Every hit of a query, fetched a page at a time over a point in time with search_after.
+    """Every hit of a query, fetched a page at a time over a point in time (:class:`indexer.paging.Pages`).
 
     The exact total is known up front (from the first page). The point in time is released when iteration
-    ends, on :meth:`close`, or on leaving a ``with`` block; only one page is held in memory at a time.
+    ends, on :meth:`close`, or on leaving a ``with`` block; only one page is held in memory at a time. A stream
+    cut off before the end (the point in time expired, the server failed) raises
+    :class:`indexer.paging.PagingCut`, which counts the hits delivered before.
     """
 
-    def __init__(
-        self, es: Elasticsearch, request: dict[str, Any], first: dict[str, Any], needles: Sequence[Needle]
-    ) -> None:
-        self.total: int = first["hits"]["total"]["value"]
-        self._es = es
-        self._request = request
-        self._page: dict[str, Any] | None = first
-        self._pit: str | None = first["pit_id"]
+    def __init__(self, pages: Pages, needles: Sequence[Needle]) -> None:
+        self.total: int = pages.total or 0
+        self._pages = pages
         self._needles = needles
 
     def __iter__(self) -> Iterator[Hit]:
-        size = self._request["size"]
-        try:
-            while self._page is not None and self._pit is not None:
-                raw_hits = self._page["hits"]["hits"]
-                for raw in raw_hits:
-                    yield _hit(raw, self._needles)
-                if len(raw_hits) < size:
-                    break
-                pit = {"id": self._pit, "keep_alive": KEEP_ALIVE}
-                self._page = dict(self._es.search(**self._request, pit=pit, search_after=raw_hits[-1]["sort"]))
-                self._pit = self._page.get("pit_id", self._pit)
-        finally:
-            self.close()
+        for raw in self._pages.hits():
+            yield _hit(raw, self._needles)
 
     def close(self) -> None:
         """Release the point in time (idempotent)."""
-        self._page = None
-        if self._pit is not None:
-            pit, self._pit = self._pit, None
-            self._es.close_point_in_time(id=pit)
+        self._pages.close()
 
     def __enter__(self) -> HitStream:
         return self
@@ -258,22 +240,26 @@ class Searcher:
         return int(self.es.count(index=self._alias(), query=self.dsl(query))["count"])
 
     def stream(
-        self, query: Query, sort: Sort = "newest", page_size: int = PAGE_SIZE, highlight: bool = True
+        self,
+        query: Query,
+        sort: Sort = "newest",
+        page_size: int = PAGE_SIZE,
+        highlight: bool = True,
+        keep_alive: str = KEEP_ALIVE,
     ) -> HitStream:
-        """Every hit in `sort` order, streamed over a point in time (memory stays flat); see :class:`HitStream`."""
-        request = {
-            "query": self.dsl(query),
-            "sort": _sort(sort),
-            "size": page_size,
-            "source_includes": list(SOURCE_FIELDS if highlight else LISTING_FIELDS),
-        }
-        pit = self.es.open_point_in_time(index=self._alias(), keep_alive=KEEP_ALIVE)["id"]
-        try:
-            first = self.es.search(**request, pit={"id": pit, "keep_alive": KEEP_ALIVE}, track_total_hits=True)
-        except BaseException:
-            self.es.close_point_in_time(id=pit)
-            raise
-        return HitStream(self.es, request, dict(first), _needles(query) if highlight else [])
+        """Every hit in `sort` order, streamed over a point in time that lives `keep_alive` after each page
+        (memory stays flat); see :class:`HitStream`."""
+        pages = Pages(
+            self.es,
+            self._alias(),
+            size=page_size,
+            keep_alive=keep_alive,
+            sort=_sort(sort),
+            track_total_hits=True,
+            query=self.dsl(query),
+            source_includes=list(SOURCE_FIELDS if highlight else LISTING_FIELDS),
+        )
+        return HitStream(pages, _needles(query) if highlight else [])
 
     def histogram(self, query: Query, interval: Interval = "month") -> Histogram:
         """Matching articles per day/week/month/year in the configured time zone, empty periods included."""

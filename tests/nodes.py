@@ -15,7 +15,7 @@ from elasticsearch import Elasticsearch
 from indexer import node
 from indexer.config import load_settings
 from indexer.document import document_id
-from indexer.ingest import scan
+from indexer.paging import Pages
 from indexer.parser import ParseError, parse_file
 from indexer.walk import Candidate, walk
 
@@ -74,7 +74,7 @@ def expected_ids(*folders: Path) -> set[str]:
 def stored_ids(es: Elasticsearch, alias: str) -> list[str]:
     """Every document id in the index (a list: a duplicate would show up twice)."""
     es.indices.refresh(index=alias)
-    return [hit["_id"] for hits in scan(es, alias, batch=1000, source=False) for hit in hits]
+    return [hit["_id"] for hit in Pages(es, alias, source=False).hits()]
 
 
 def cli_env(**values: str) -> dict[str, str]:

@@ -21,11 +21,14 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from indexer import node
+from indexer import lifecycle, node
+from indexer.bulk import BulkDoc, BulkSender
 from indexer.client import connect
 from indexer.config import Settings
 from indexer.ingest import IngestOptions, ingest
 from indexer.lifecycle import resolve_alias
+from indexer.paging import PagingCut
+from indexer.search import Searcher
 
 from .conftest import Figure
 from .nodes import INDEXER, cli_env, cluster, corpus_subset, expected_ids, run_cli, stored_ids
@@ -314,3 +317,161 @@ def test_a_server_that_never_answers_ends_the_run_with_a_clear_error_not_a_hang(
     assert summary["indexed"] == 0 and not summary["complete"]  # the server may have written them: unconfirmed
     assert elapsed < 60
     figure("never-answers", seconds=round(elapsed, 1), message=line, lost_answers=losing_proxy.lost)
+
+
+# --- SIGTERM during `indexer index` --------------------------------------------------------------------------
+
+
+def _children(pid: int) -> set[int]:
+    """The direct children of `pid` (the pool's workers and multiprocessing's resource tracker)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+def _semaphores(pid: int) -> set[str]:
+    """The named POSIX semaphores (``/dev/shm/sem.*``) the process has mapped."""
+    lines = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    return {line.split()[-1] for line in lines if "/dev/shm/sem." in line}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_sigterm_stops_the_workers_restores_the_settings_and_says_so(
+    es: Elasticsearch, es_settings: Settings, alias: str, corpus: Path, figure: Figure
+) -> None:
+    """`kill PID` (SIGTERM to the main process only, as systemd and CI send it) half-way through a bulk load."""
+    folders = [corpus / "cna", corpus / "bitterwinter"]  # 2,162 files: above the bulk-load threshold
+    env = cli_env(ES_URL=es_settings.hosts[0], INDEXER_CACHE_DIR=str(es_settings.cache_dir))
+    command = [str(INDEXER), *_index_args(alias, *folders)]
+    run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline, written, children, semaphores = time.monotonic() + 180, 0, set(), set()
+    while time.monotonic() < deadline and run.poll() is None and written < 300:
+        children |= _children(run.pid)
+        semaphores |= _semaphores(run.pid)
+        index = resolve_alias(es, alias)
+        written = _indexed_total(es, alias) if index else 0
+        time.sleep(0.2)
+    assert run.poll() is None, "the run finished before it could be terminated"
+    index = resolve_alias(es, alias)
+    assert index and lifecycle.pending_restore(es, index), "the run is in bulk-load settings"
+    assert len(children) >= 3 and semaphores
+    sent = time.monotonic()
+    run.terminate()
+    stdout, stderr = run.communicate(timeout=120)
+    seconds = time.monotonic() - sent
+    result = subprocess.CompletedProcess(command, run.returncode, stdout, stderr)
+    line = _one_error_line(result)
+    assert "terminated (SIGTERM)" in line and "run again" in line
+    summary = json.loads(stdout)
+    assert not summary["complete"] and summary["aborted"].startswith("terminated")
+    time.sleep(1)
+    assert not [pid for pid in children if _alive(pid)], "workers or the resource tracker outlived the run"
+    assert not [name for name in semaphores if os.path.exists(name)], "semaphores left in /dev/shm"
+    settings = es.indices.get_settings(index=index, flat_settings=True)[index]["settings"]
+    assert settings.get("index.refresh_interval") != "-1" and lifecycle.pending_restore(es, index) is None
+    resumed = json.loads(run_cli(*_index_args(alias, *folders), env=env).stdout)
+    assert resumed["complete"] and resumed["unchanged"] >= summary["indexed"]
+    figure(
+        "sigterm",
+        written_before=written,
+        seconds_to_exit=round(seconds, 1),
+        exit_status=run.returncode,
+        message=line,
+        processes_left=0,
+        resumed_indexed=resumed["indexed"],
+        resumed_unchanged=resumed["unchanged"],
+    )
+
+
+# --- an export cut off: the point in time is gone ------------------------------------------------------------
+
+
+def test_an_export_cut_off_reports_the_real_cause_and_how_far_it_got(
+    es: Elasticsearch, es_settings: Settings, alias: str, tmp_path: Path
+) -> None:
+    for n in range(7):
+        (tmp_path / f"{n}.md").write_bytes(
+            f"<!--{1600000000000 + n}-->\n[标题{n}](https://example.org/{n})\n------\n\n<p>中国新闻{n}</p>\n".encode()
+        )
+    summary = ingest(es_settings, [tmp_path], IngestOptions(workers=1), alias=alias)
+    assert summary.indexed == 7
+    searcher = Searcher(es_settings, index=alias)
+    stream = searcher.stream(searcher.parse("中国"), page_size=3)
+    hits = iter(stream)
+    taken = [next(hits) for _ in range(3)]
+    es.close_point_in_time(id=stream._pages._pit)  # as when it expires, or the server restarts
+    with pytest.raises(PagingCut) as cut:
+        taken += list(hits)
+    assert len(taken) == 3 and cut.value.delivered == 3 and cut.value.total == 7 and cut.value.expired
+    assert "No search context found" in str(cut.value) and "stopped after 3 of 7 hits" in str(cut.value)
+
+
+def test_a_slow_reader_of_search_all_is_told_how_many_lines_it_got_and_to_raise_the_keep_alive(
+    corpus: Path, tmp_path: Path, figure: Figure
+) -> None:
+    """The reader pauses longer than --keep-alive while the export waits to write (the pipe is full)."""
+    files = corpus_subset(corpus, 1500, tmp_path / "files")
+    with cluster(heap="512m", settings=(("search.keep_alive_interval", "1s"),)) as spec:
+        env = cli_env(ES_URL=spec.url, INDEXER_CACHE_DIR=str(tmp_path / "cache"))
+        assert run_cli(*_index_args("faults-pit", files), env=env).returncode == 0
+        total = int(run_cli("search", "的", "--count", "--index", "faults-pit", env=env).stdout)
+        assert total > 1000
+        command = [str(INDEXER), "search", "的", "--all", "--keep-alive", "1s", "--index", "faults-pit"]
+        export = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert export.stdout and export.stderr
+        lines = [export.stdout.readline()]
+        time.sleep(5)
+        lines += export.stdout.readlines()
+        export.wait(timeout=60)
+        result = subprocess.CompletedProcess(command, export.returncode, "".join(lines), export.stderr.read())
+    line = _one_error_line(result)
+    assert len(lines) == 1000
+    assert f"the export is incomplete: 1,000 of {total:,} hits were written" in line
+    assert "No search context found" in line and "--keep-alive" in line and "404: {'succeeded'" not in line
+    figure("export-cut", total=total, lines_written=len(lines), message=line)
+
+
+# --- one document the server refuses for its size ------------------------------------------------------------
+
+
+def test_a_document_the_server_refuses_for_its_size_never_rejects_its_neighbours(figure: Figure) -> None:
+    """Indexing pressure limited to 1 MB (Elasticsearch refuses the whole request, 429), requests to 2 MB (413)."""
+    limits = (("indexing_pressure.memory.limit", "1mb"), ("http.max_content_length", "2mb"))
+    with cluster(heap="384m", settings=limits) as spec:
+        es = connect(Settings(hosts=(spec.url,), timeout=30))
+        es.indices.create(index="faults-size")
+        results: dict[str, str | None] = {}
+        sender = BulkSender(
+            es, lambda key, error, status: results.__setitem__(key, error), batch_bytes=64 * 2**20, retry_seconds=5
+        )
+
+        def doc(key: str, text: str) -> BulkDoc:
+            action = json.dumps({"index": {"_index": "faults-size", "_id": key}})
+            return BulkDoc(key, f"{action}\n{json.dumps({'text': text})}\n".encode())
+
+        for batch, big in (("pressure", 1_500_000), ("too-long", 2_500_000)):
+            for n in range(40):
+                sender.add(doc(f"{batch}-{n}", "普通的正文"))
+                if n == 20:
+                    sender.add(doc(f"{batch}-big", "x" * big))
+            sender.flush()
+        sender.close()
+        es.indices.refresh(index="faults-size")
+        stored = es.count(index="faults-size")["count"]
+    failed = {key: error for key, error in results.items() if error}
+    assert set(failed) == {"pressure-big", "too-long-big"} and len(results) == 82
+    assert (
+        "too large for the server" in failed["pressure-big"]
+        and "es_rejected_execution_exception" in failed["pressure-big"]
+    )
+    assert "HTTP 413" in failed["too-long-big"]
+    assert stored == 80 and sender.split_requests >= 2
+    figure("oversized-document", neighbours_indexed=stored, split_requests=sender.split_requests, **failed)

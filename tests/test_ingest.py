@@ -12,11 +12,15 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from indexer import ingest as ingest_module
 from indexer import lifecycle
 from indexer.config import Settings
 from indexer.errors import IndexerError
-from indexer.ingest import IngestOptions, Summary, ingest, version_of
-from indexer.walk import Partition
+from indexer.ingest import IngestOptions, Outcome, Prepared, Progress, Summary, ingest
+from indexer.limits import MAX_ENTRIES
+from indexer.parser import DEFAULT_MAX_BYTES
+from indexer.segment import get_segmenter
+from indexer.walk import Candidate, Partition
 
 from .conftest import EXAMPLES
 
@@ -79,8 +83,7 @@ def test_a_moved_archive_is_unchanged_and_counted_and_an_edit_after_the_move_rep
     edit = next(  # an edit that would lose to the stored version if that one were still on disk
         body
         for body in (f"改过的新闻{n}" for n in range(1000))
-        if version_of(None, hashlib.sha1(_article(1600000000000, "测试标题", url, body)).hexdigest())
-        < version_of(None, original)
+        if hashlib.sha1(_article(1600000000000, "测试标题", url, body)).hexdigest() < original
     )
     (after / "b.md").write_bytes(_article(1600000000000, "测试标题", url, edit))
     edited = _run(es_settings, alias, [after])
@@ -221,3 +224,161 @@ def test_doctor_shows_the_index_behind_the_alias_or_how_to_create_it(es_settings
     _run(es_settings, alias, [EXAMPLES])
     line = next(line for line in doctor().splitlines() if line.startswith("index:"))
     assert f"{alias} → {alias}-m" in line and "1 articles" in line and "reindex" not in line
+
+
+# --- one file never costs the whole run (issue 14) ---------------------------------------------------------------
+
+
+def test_a_file_name_that_is_not_utf8_is_indexed_with_its_bytes_shown_and_a_warning(
+    es: Elasticsearch, es_settings: Settings, alias: str, tmp_path: Path
+) -> None:
+    folder = os.fsencode(tmp_path)
+    gbk = folder + b"/" + "新闻稿".encode("gbk") + b".md"
+    with open(gbk, "wb") as handle:
+        handle.write(EXAMPLE)
+    (tmp_path / "b.md").write_bytes(_article(1600000000000, "测试标题", "https://example.org/news/1", "中国新闻"))
+    summary = _run(es_settings, alias, [tmp_path])
+    assert (summary.seen, summary.indexed, summary.rejected) == (2, 2, 0) and summary.complete
+    shown = f"{tmp_path}/\\xd0\\xc2\\xceŸ\\xe5.md"  # c5 b8 happen to be UTF-8 (Ÿ)
+    (entry,) = [entry for entry in _report(summary) if entry["path"] == shown]
+    assert entry["status"] == "indexed" and any("not valid UTF-8" in warning for warning in entry["warnings"])
+    stored = es.get(index=alias, id="dw:a-67150547")["_source"]["source"]
+    assert stored["path"] == shown
+    rerun = _run(es_settings, alias, [tmp_path])
+    assert (rerun.unchanged, rerun.read) == (2, 0), "the stored name matches the file on the next run"
+
+
+def test_deeply_nested_html_never_costs_the_run(
+    es: Elasticsearch, es_settings: Settings, alias: str, tmp_path: Path
+) -> None:
+    nested = "<div>" * 2000 + "<p>深处的正文</p>" + "</div>" * 2000 + "<b>" * 1000 + "没关闭"
+    (tmp_path / "nested.md").write_bytes(
+        f"<!--1600000000000-->\n[深层嵌套](https://example.org/nested)\n------\n\n{nested}\n".encode()
+    )
+    (tmp_path / "good.md").write_bytes(EXAMPLE)
+    summary = _run(es_settings, alias, [tmp_path])
+    assert summary.complete and (summary.seen, summary.indexed + summary.rejected) == (2, 2)
+    assert es.exists(index=alias, id="dw:a-67150547")
+    for entry in _report(summary):
+        assert entry["status"] != "rejected" or (entry["reason"] and "nested.md" in entry["detail"])
+
+
+def test_anything_a_worker_raises_for_a_file_rejects_that_file_only(
+    es: Elasticsearch, es_settings: Settings, alias: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """process_files in this process (as a worker runs it), with a parser that fails on one file."""
+    index = lifecycle.ensure_index(es, alias, get_segmenter(None).version)
+    ingest_module._init_worker(es_settings, index, DEFAULT_MAX_BYTES)
+    real_parse = ingest_module.parse_bytes
+
+    def parse(data: bytes, source: str = "") -> object:
+        if source.endswith("bad.md"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_parse(data, source)
+
+    monkeypatch.setattr(ingest_module, "parse_bytes", parse)
+    (tmp_path / "bad.md").write_bytes(EXAMPLE)
+    (tmp_path / "good.md").write_bytes(_article(1600000000000, "测试标题", "https://example.org/news/1", "中国新闻"))
+    bad, good = ingest_module.process_files([Candidate(tmp_path / name, name) for name in ("bad.md", "good.md")])
+    assert isinstance(bad, Outcome) and bad.status == "rejected" and bad.reason == "internal-error"
+    assert bad.detail == f"{tmp_path / 'bad.md'}: RecursionError: maximum recursion depth exceeded"
+    assert isinstance(good, Prepared) and good.path == str(tmp_path / "good.md")
+
+
+def test_an_oversized_file_is_indexed_capped_with_a_warning_and_its_neighbours_are_indexed(
+    es: Elasticsearch, es_settings: Settings, alias: str, tmp_path: Path
+) -> None:
+    """A 12 MB file of 500,000 paragraphs (a 38.6 MB document uncapped) among 100 ordinary files."""
+    for n in range(100):
+        (tmp_path / f"{n:03}.md").write_bytes(
+            _article(1600000000000 + n, f"标题{n}", f"https://example.org/p/{n}", "普通的正文" * 20)
+        )
+    body = "".join(f"<p>第{n}段正文。</p>" for n in range(500_000))
+    (tmp_path / "050-big.md").write_bytes(
+        f"<!--1600000000000-->\n[很长的文章](https://example.org/big)\n------\n\n{body}\n".encode()
+    )
+    summary = _run(es_settings, alias, [tmp_path])
+    assert summary.complete and (summary.seen, summary.indexed, summary.rejected) == (101, 101, 0)
+    (entry,) = [entry for entry in _report(summary) if entry["path"].endswith("050-big.md")]
+    (warning,) = [warning for warning in entry["warnings"] if "too large" in warning]
+    assert f"kept {MAX_ENTRIES:,} of 500,000 paragraphs" in warning and "full text is only in the file" in warning
+    stored = es.search(index=alias, query={"term": {"url": "https://example.org/big"}})["hits"]["hits"][0]
+    assert len(stored["_source"]["body"]) == MAX_ENTRIES and stored["_source"]["counts"]["paragraphs"] == MAX_ENTRIES
+    assert es.count(index=alias)["count"] == 101
+
+
+@pytest.mark.parametrize("layout", ["folder twice", "file and its folder", "symlink to a file"])
+def test_a_file_reached_twice_is_taken_once(
+    es: Elasticsearch, es_settings: Settings, alias: str, tmp_path: Path, layout: str
+) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "a.md").write_bytes(EXAMPLE)
+    (folder / "b.md").write_bytes(_article(1600000000000, "测试标题", "https://example.org/news/1", "中国新闻"))
+    paths = {"folder twice": [folder, folder], "file and its folder": [folder / "a.md", folder]}.get(layout)
+    if paths is None:
+        (folder / "c.md").symlink_to(folder / "a.md")
+        paths = [folder]
+    summary = _run(es_settings, alias, paths)
+    assert summary.complete and (summary.seen, summary.indexed, summary.rejected) == (2, 2, 0)
+    assert summary.skipped_paths >= 1
+    skipped = [entry for entry in _report(summary) if entry["status"] == "skipped"]
+    assert skipped and all("already visited" in e["reason"] or "the same file as" in e["reason"] for e in skipped)
+
+
+class _ChangesTheArchive(Progress):
+    """Adds and deletes files at the start of the run, after any pre-count and before the walk."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def start(self, total: int | None) -> None:
+        (self.folder / "y").mkdir()
+        for n in range(20):
+            (self.folder / "y" / f"{n}.md").write_bytes(
+                _article(1600000000000 + n, f"新{n}", f"https://example.org/new/{n}", "后来加的")
+            )
+        for n in range(10):
+            (self.folder / "z" / f"{n}.md").unlink()
+
+
+def test_files_added_or_deleted_during_a_run_are_counted_as_walked(
+    es: Elasticsearch, es_settings: Settings, alias: str, tmp_path: Path
+) -> None:
+    for folder in ("a", "z"):
+        (tmp_path / folder).mkdir()
+        for n in range(30):
+            (tmp_path / folder / f"{n}.md").write_bytes(
+                _article(1600000000000 + n, f"标题{n}", f"https://example.org/{folder}/{n}", "正文")
+            )
+    summary = ingest(es_settings, [tmp_path], IngestOptions(workers=1), alias, progress=_ChangesTheArchive(tmp_path))
+    assert summary.complete, summary
+    assert (summary.seen, summary.indexed) == (30 + 20 + 20, 70)
+
+
+def test_a_rerun_reads_only_files_whose_size_or_mtime_changed_and_verify_reads_all(
+    es: Elasticsearch, es_settings: Settings, alias: str, tmp_path: Path
+) -> None:
+    for n in range(10):
+        (tmp_path / f"{n}.md").write_bytes(_article(1600000000000 + n, f"标题{n}", f"https://example.org/{n}", "正文"))
+    first = _run(es_settings, alias, [tmp_path])
+    assert (first.indexed, first.read) == (10, 10)
+    rerun = _run(es_settings, alias, [tmp_path])
+    assert (rerun.unchanged, rerun.read, rerun.complete) == (10, 0, True)
+
+    touched = tmp_path / "1.md"
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+    after_touch = _run(es_settings, alias, [tmp_path])
+    assert (after_touch.unchanged, after_touch.read) == (10, 1), "read, found unchanged, new mtime recorded"
+    assert _run(es_settings, alias, [tmp_path]).read == 0
+
+    edited = tmp_path / "2.md"
+    times = edited.stat()
+    edited.write_bytes(edited.read_bytes().replace("正文".encode(), "改文".encode()))
+    os.utime(edited, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert _run(es_settings, alias, [tmp_path]).indexed == 0, "same size and mtime: not read (the rare case)"
+    verified = _run(es_settings, alias, [tmp_path], verify=True)
+    assert (verified.read, verified.indexed, verified.unchanged) == (10, 1, 9)
+    assert es.search(index=alias, query={"term": {"url": "https://example.org/2"}})["hits"]["hits"][0]["_source"][
+        "body"
+    ] == ["改文"]
