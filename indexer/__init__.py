@@ -2,11 +2,11 @@
 
 The public API, for scripts (docs/search.md shows it at work)::
 
-    from indexer import IngestOptions, Searcher, ingest, load_settings, parse_file
+    from indexer import IngestOptions, Searcher, index, load_settings, parse_file
 
     settings = load_settings()                      # config file and environment, as the CLI reads them
     article = parse_file("dw/2020-10/dw-54150809.md")
-    summary = ingest(settings, ["archive/"], IngestOptions(workers=2))
+    summary = index(settings, ["archive/"], IngestOptions(workers=2))
     searcher = Searcher(settings)
     print(searcher.count(searcher.parse("疫苗 outlet:dw")))
 
@@ -19,7 +19,8 @@ __version__ = "0.1.0"
 from indexer.article import Article
 from indexer.config import Settings, load_settings
 from indexer.errors import IndexerError
-from indexer.ingest import IngestOptions, Summary, ingest
+from indexer.ingest import IngestOptions, Summary
+from indexer.ingest import ingest as index
 from indexer.parser import ParseError, parse_bytes, parse_file
 from indexer.search import Hit, Page, Searcher
 
@@ -34,7 +35,7 @@ __all__ = [
     "Settings",
     "Summary",
     "__version__",
-    "ingest",
+    "index",
     "load_settings",
     "parse_bytes",
     "parse_file",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import indexer
-from indexer import IngestOptions, Searcher, ingest, parse_file
+from indexer import IngestOptions, Searcher, index, parse_file
 from indexer.config import Settings
 
 from .conftest import EXAMPLES
@@ -15,7 +15,7 @@ def test_every_public_name_is_there() -> None:
 
 def test_parse_index_search_and_count_with_the_public_names(es_settings: Settings, alias: str) -> None:
     article = parse_file(EXAMPLES / "dw-67150547.md")
-    summary = ingest(es_settings, [EXAMPLES], IngestOptions(workers=1), alias=alias)
+    summary = index(es_settings, [EXAMPLES], IngestOptions(workers=1), alias=alias)
     assert summary.complete and summary.indexed == 1
     searcher = Searcher(es_settings, index=alias)
     query = searcher.parse(article.title.split()[0])
