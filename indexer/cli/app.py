@@ -1,0 +1,173 @@
+"""The app every command registers on, the options and helpers commands share, and the entry point."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Annotated
+
+import typer
+from rich.console import Console, RenderableType
+from rich.markup import escape
+
+from indexer.client import explain
+from indexer.config import Settings, load_settings
+from indexer.errors import IndexerError, clip
+from indexer.query import Query
+from indexer.search import Searcher
+
+app = typer.Typer(
+    help="Index and search archives of Chinese-language news articles with Elasticsearch.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+node_app = typer.Typer(help="Run a local Elasticsearch node (for machines without Docker).", no_args_is_help=True)
+app.add_typer(node_app, name="node")
+kibana_app = typer.Typer(help="Set up Kibana (data view, dashboard) and export it back.", no_args_is_help=True)
+app.add_typer(kibana_app, name="kibana")
+
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
+
+
+@dataclass
+class State:
+    """What the top-level options resolve to, shared by every command."""
+
+    settings: Settings = field(default_factory=Settings)
+    debug: bool = False
+
+
+state = State()
+
+
+@app.callback()
+def main_options(
+    es_url: Annotated[
+        list[str] | None, typer.Option("--es-url", help="Elasticsearch URL; repeat for several hosts (env: ES_URL)")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key (env: ES_API_KEY)", show_default=False)] = None,
+    username: Annotated[str | None, typer.Option(help="user for basic auth (env: ES_USERNAME)")] = None,
+    password: Annotated[str | None, typer.Option(help="password (prefer the env var) (env: ES_PASSWORD)")] = None,
+    ca_certs: Annotated[Path | None, typer.Option(help="CA certificate file (env: ES_CA_CERTS)")] = None,
+    ca_fingerprint: Annotated[
+        str | None, typer.Option(help="SHA-256 fingerprint of the CA (env: ES_CA_FINGERPRINT)")
+    ] = None,
+    timeout: Annotated[float | None, typer.Option(help="request timeout in seconds (env: ES_TIMEOUT)")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="config file (env: INDEXER_CONFIG; default ~/.config/news-indexer/config.toml)")
+    ] = None,
+    debug: Annotated[bool, typer.Option(help="show tracebacks")] = False,
+) -> None:
+    """Settings come from CLI options, then environment variables, then the config file, then defaults."""
+    settings = load_settings(config).with_overrides(
+        hosts=es_url or None,
+        api_key=api_key,
+        username=username,
+        password=password,
+        ca_certs=ca_certs,
+        ca_fingerprint=ca_fingerprint,
+        timeout=timeout,
+    )
+    state.settings = settings
+    state.debug = debug
+    for warning in settings.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+
+
+IndexOpt = Annotated[str | None, typer.Option("--index", help="index alias (env: INDEXER_INDEX; default news)")]
+QueryArg = Annotated[list[str], typer.Argument(help="the query (see above); several words are joined by spaces")]
+CountQueryArg = Annotated[
+    list[str] | None, typer.Argument(help="the query, as for `indexer search`; none: every article")
+]
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="published on or after this day/month/year (YYYY[-MM[-DD]])")
+]
+ToOpt = Annotated[str | None, typer.Option("--to", help="published on or before this day/month/year (YYYY[-MM[-DD]])")]
+OutletsOpt = Annotated[list[str] | None, typer.Option("--outlet", help="only this outlet; repeat for several")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="print CSV")]
+QUERY_CONTEXT = {"ignore_unknown_options": True}
+"""A query may start with an excluded term (-广告 …): not an option."""
+
+
+def open_searcher(index: str | None) -> Searcher:
+    searcher = Searcher(state.settings.with_overrides(index=index))
+    warning = searcher.version_warning()
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    return searcher
+
+
+def one_format(**flags: bool) -> str:
+    chosen = [name for name, given in flags.items() if given]
+    if len(chosen) > 1:
+        raise typer.BadParameter(f"choose one of {', '.join('--' + name for name in chosen)}")
+    return chosen[0] if chosen else "table"
+
+
+def to_stdout(write: Callable[[IO[str]], object]) -> None:
+    """Write to stdout; a reader that goes away (`| head`) ends the command quietly."""
+    try:
+        write(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def count_query(
+    index: str | None, query: list[str] | None, outlet: list[str] | None, date_from: str | None, date_to: str | None
+) -> tuple[Searcher, Query]:
+    """The searcher and parsed query of `histogram` and `terms` (an empty query counts every article)."""
+    searcher = open_searcher(index)
+    return searcher, searcher.parse(" ".join(query or ()), outlet or (), date_from, date_to, allow_empty=True)
+
+
+def emit_counts(
+    fmt: str, as_json: Callable[[], str], as_csv: Callable[[IO[str]], object], as_table: Callable[[], RenderableType]
+) -> None:
+    if fmt == "json":
+        typer.echo(as_json())
+    elif fmt == "csv":
+        to_stdout(as_csv)
+    else:
+        console.print(as_table())
+
+
+OPTION_NAMES: dict[str, tuple[str, str | None]] = {
+    "partition": ("--partition", None),
+    "outlet": ("--outlet", None),
+    "date_from/date_to": ("--from/--to", None),
+    "offset + limit": ("--offset + --limit", "use --all to get every hit"),
+    "offset and limit": ("--offset and --limit", None),
+}
+"""The CLI's names (and hints) for the library parameters that errors name (IndexerError.param)."""
+
+
+def _in_cli_terms(error: IndexerError) -> IndexerError:
+    if error.param not in OPTION_NAMES:
+        return error
+    return error.renamed(*OPTION_NAMES[error.param])
+
+
+def main() -> None:
+    """Console entry point: expected failures print one line with a fix and exit 1; --debug shows tracebacks.
+
+    Error lines and tracebacks pass through Settings.scrub: no secret, and no credentials in a URL, are shown.
+    """
+    try:
+        app()
+    except Exception as exc:
+        error = explain(exc, state.settings)
+        if error is None or state.debug:
+            trace = "".join(traceback.format_exception(exc))
+            err_console.print(escape(state.settings.scrub(trace)), highlight=False, soft_wrap=True, end="")
+            sys.exit(1)
+        message = clip(state.settings.scrub(str(_in_cli_terms(error))))
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        sys.exit(1)
