@@ -2,6 +2,10 @@
 
 `scripts/test` starts the managed node before running pytest; when no server answers, tests that need one fail
 with the command to start it (they are never silently skipped).
+
+Every test that needs Elasticsearch carries the marker ``es``: those using the fixtures below that reach a server
+get it here, and the modules that start clusters of their own mark themselves. ``pytest -m "not es"`` runs the
+rest with no server, JDK or Maven anywhere.
 """
 
 from __future__ import annotations
@@ -18,9 +22,18 @@ from elasticsearch import Elasticsearch
 from indexer.client import connect
 from indexer.config import Settings, load_settings
 
+ES_FIXTURES = frozenset({"es", "alias", "corpus_alias"})
+"""Fixtures that reach an Elasticsearch server: a test using one (directly or through another fixture) is ``es``."""
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if ES_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.es)
 
 
 def _find_corpus() -> Path:
