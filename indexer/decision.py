@@ -6,7 +6,9 @@ file, or a revised copy of the article. The rules:
 - nothing stored: index the file;
 - the same content (SHA-1) stored: the file is ``unchanged``; stored from another path, it is ``moved`` (a moved
   archive, or an identical copy); stored from this path with another size or mtime (a copy that didn't keep
-  times), ``touch`` records the new ones so the next run can skip the file without reading it;
+  times), ``touch`` indexes it again at the stored version to record the new ones, so the next run can skip the
+  file without reading it (a partial update would rebuild the document from ``_source``, which leaves out the
+  ``chars``/``words`` views: the article would stop being searchable);
 - other content stored from this path, or from a path that is gone: the file replaces it (an edit, or an
   archive moved and edited);
 - other content from a file that is still there: two files of one article. The newer publish time wins (a
@@ -63,7 +65,7 @@ class Stored:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What to do: ``index`` with ``version`` (external_gte); the others send nothing but ``touch``."""
+    """What to do: ``index`` or ``touch`` with ``version`` (external_gte); the others send nothing."""
 
     action: Action
     version: int = 0
@@ -92,7 +94,7 @@ def decide(incoming: Incoming, stored: Stored | None) -> Decision:
         if stored.path not in (incoming.path, None):
             return Decision("moved", detail=f"the same content is indexed from {stored.path}")
         if (stored.size, stored.mtime_ns, stored.path) != (incoming.size, incoming.mtime_ns, incoming.path):
-            return Decision("touch")
+            return Decision("touch", stored.version)
         return Decision("unchanged")
     if stored.path == incoming.path or not stored.path_exists:
         return Decision("index", max(version, stored.version))

@@ -19,6 +19,7 @@ from indexer.errors import IndexerError
 from indexer.ingest import IngestOptions, Outcome, Prepared, Progress, Summary, ingest
 from indexer.limits import MAX_ENTRIES
 from indexer.parser import DEFAULT_MAX_BYTES
+from indexer.search import Searcher
 from indexer.segment import get_segmenter
 from indexer.walk import Candidate, Partition
 
@@ -371,6 +372,8 @@ def test_a_rerun_reads_only_files_whose_size_or_mtime_changed_and_verify_reads_a
     after_touch = _run(es_settings, alias, [tmp_path])
     assert (after_touch.unchanged, after_touch.read) == (10, 1), "read, found unchanged, new mtime recorded"
     assert _run(es_settings, alias, [tmp_path]).read == 0
+    searcher = Searcher(es_settings, index=alias)
+    assert searcher.count(searcher.parse("标题1")) == 1, "the touched article is still found by its text"
 
     edited = tmp_path / "2.md"
     times = edited.stat()
