@@ -194,7 +194,7 @@ class BulkSender:
             ):
                 with attempt:
                     self.requests += 1
-                    return self._es.bulk(operations=body).body
+                    return self._es.bulk(operations=body).body  # type: ignore[arg-type]  # NDJSON bytes, sent as they are
         except elastic_transport.ConnectionTimeout as exc:
             raise BulkAborted(
                 f"no answer within {self._request_timeout:g} s, still none after retrying for "

@@ -194,10 +194,10 @@ def import_objects(kibana: Kibana, objects: list[SavedObject]) -> dict[ObjectKey
             + ("; ".join(_import_error(error) for error in errors) or "no reason given"),
             "fix the file, or see Kibana's log",
         )
-    given = {
-        (item["type"], item["id"]): item.get("destinationId", item["id"]) for item in result.get("successResults", [])
+    given: dict[ObjectKey, str] = {
+        (item["type"], item["id"]): item.get("destinationId") or item["id"] for item in result.get("successResults", [])
     }
-    return {(obj["type"], obj["id"]): given.get((obj["type"], obj["id"]), obj["id"]) for obj in objects}
+    return {(obj["type"], obj["id"]): given.get((obj["type"], obj["id"])) or obj["id"] for obj in objects}
 
 
 def _import_error(error: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ from indexer import __version__
 MAPPING_FILE = "data/mappings/news.json"
 """The mapping file, relative to the ``indexer`` package."""
 
-TEXT_FIELDS = ("title", "body", "headings", "captions", "gallery")
+TEXT_FIELDS: tuple[str, ...] = ("title", "body", "headings", "captions", "gallery")
 """Displayed text fields, searched by default; each has a ``chars.<name>`` and a ``words.<name>`` view."""
 LINK_FIELD = "links"
 """The anchor text of every link in the body: it has views too, but only the ``links:`` scope searches it

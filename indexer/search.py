@@ -321,6 +321,7 @@ class Searcher:
         ref = ref.strip()
         if not ref:
             raise QueryError("give an article id (outlet:id, as search prints it) or its URL")
+        query: dict[str, Any]
         if ref.startswith(("http://", "https://")):
             what, query = "URL", {"terms": {"url": _url_variants(ref)}}
         elif ":" in ref:
