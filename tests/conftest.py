@@ -22,7 +22,7 @@ from elasticsearch import Elasticsearch
 from indexer.client import connect
 from indexer.config import Settings, load_settings
 
-ES_FIXTURES = frozenset({"es", "alias", "corpus_alias"})
+ES_FIXTURES = frozenset({"es", "es_settings", "alias", "corpus_alias"})
 """Fixtures that reach an Elasticsearch server: a test using one (directly or through another fixture) is ``es``."""
 
 ROOT = Path(__file__).resolve().parent.parent

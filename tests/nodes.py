@@ -83,5 +83,13 @@ def cli_env(**values: str) -> dict[str, str]:
     return {**env, "INDEXER_CONFIG": "/nonexistent/config.toml", "COLUMNS": "200", **values}
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(INDEXER), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+def suite_env(**values: str) -> dict[str, str]:
+    """The suite's own environment (its ES_URL and settings) with wide output, plus `values`."""
+    return {**os.environ, "COLUMNS": "200", **values}
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script as a user would; `env` defaults to :func:`suite_env`."""
+    return subprocess.run(
+        [str(INDEXER), *args], env=env or suite_env(), capture_output=True, text=True, timeout=timeout, check=False
+    )

@@ -9,29 +9,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import resource
 import socket
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from indexer.config import Settings
 from indexer.search import Searcher
-from tests.nodes import cli_env, run_cli
+from tests.nodes import cli_env, run_cli, suite_env
 from tests.test_search import small_alias  # noqa: F401  (the shared small index fixture)
 from tests.test_security import SecureNode, secure  # noqa: F401  (a real node with security on)
-
-INDEXER = str(Path(sys.executable).with_name("indexer"))
-
-
-def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "COLUMNS": "200", **(env or {})}
-    return subprocess.run([INDEXER, *args], capture_output=True, text=True, env=environment, timeout=timeout)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -50,7 +40,7 @@ def searcher(es_settings: Settings, small_alias: str) -> Searcher:  # noqa: F811
 
 
 def test_json_output_matches_the_library(searcher: Searcher) -> None:
-    result = run("search", "--index", searcher.index, "中国 美国", "--limit", "5", "--json")
+    result = run_cli("search", "--index", searcher.index, "中国 美国", "--limit", "5", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     page = searcher.search(searcher.parse("中国 美国"), limit=5)
@@ -62,16 +52,20 @@ def test_json_output_matches_the_library(searcher: Searcher) -> None:
 
 
 def test_table_shows_titles_and_ids(searcher: Searcher) -> None:
-    result = run("search", "--index", searcher.index, "拉夫罗夫 金正恩")
+    result = run_cli("search", "--index", searcher.index, "拉夫罗夫 金正恩")
     assert result.returncode == 0, result.stderr
     assert "dw:a-67150547" in result.stdout and "1–1 of 1 articles" in result.stdout
 
 
 def test_all_jsonl_csv_and_count_agree(searcher: Searcher) -> None:
-    count = run("search", "--index", searcher.index, "--count", "中国")
-    lines = run("search", "--index", searcher.index, "--all", "--jsonl", "中国", "--sort", "oldest").stdout.splitlines()
-    rows = list(csv.DictReader(io.StringIO(run("search", "--index", searcher.index, "--all", "--csv", "中国").stdout)))
-    streamed = json.loads(run("search", "--index", searcher.index, "--all", "--json", "中国").stdout)
+    count = run_cli("search", "--index", searcher.index, "--count", "中国")
+    lines = run_cli(
+        "search", "--index", searcher.index, "--all", "--jsonl", "中国", "--sort", "oldest"
+    ).stdout.splitlines()
+    rows = list(
+        csv.DictReader(io.StringIO(run_cli("search", "--index", searcher.index, "--all", "--csv", "中国").stdout))
+    )
+    streamed = json.loads(run_cli("search", "--index", searcher.index, "--all", "--json", "中国").stdout)
     total = searcher.count(searcher.parse("中国"))
     assert int(count.stdout) == total == len(lines) == len(rows) == streamed["total"] == len(streamed["hits"])
     dates = [json.loads(line)["published_at"] for line in lines]
@@ -80,23 +74,27 @@ def test_all_jsonl_csv_and_count_agree(searcher: Searcher) -> None:
 
 
 def test_histogram_and_terms_outputs(searcher: Searcher) -> None:
-    histogram = json.loads(run("histogram", "--index", searcher.index, "中国", "--interval", "week", "--json").stdout)
+    histogram = json.loads(
+        run_cli("histogram", "--index", searcher.index, "中国", "--interval", "week", "--json").stdout
+    )
     assert sum(b["count"] for b in histogram["buckets"]) + histogram["undated"] == histogram["total"]
     assert histogram["total"] == searcher.count(searcher.parse("中国"))
     assert any(b["count"] == 0 for b in histogram["buckets"]), "empty weeks are included"
-    table = run("histogram", "--index", searcher.index, "中国", "--interval", "month")
+    table = run_cli("histogram", "--index", searcher.index, "中国", "--interval", "month")
     assert "█" in table.stdout
-    rows = list(csv.DictReader(io.StringIO(run("histogram", "--index", searcher.index, "中国", "--csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(run_cli("histogram", "--index", searcher.index, "中国", "--csv").stdout)))
     assert [int(row["count"]) for row in rows] == [b.count for b in searcher.histogram(searcher.parse("中国")).buckets]
-    terms = json.loads(run("terms", "--index", searcher.index, "--field", "outlet", "--limit", "3", "--json").stdout)
+    terms = json.loads(
+        run_cli("terms", "--index", searcher.index, "--field", "outlet", "--limit", "3", "--json").stdout
+    )
     expected = searcher.terms(searcher.parse("", allow_empty=True), "outlet", 3)
     assert [(v["value"], v["count"]) for v in terms["values"]] == expected.values
 
 
 def test_show_json_and_view(searcher: Searcher) -> None:
-    stored = json.loads(run("show", "--index", searcher.index, "dw:a-67150547", "--json").stdout)
+    stored = json.loads(run_cli("show", "--index", searcher.index, "dw:a-67150547", "--json").stdout)
     assert stored["_id"] == "dw:a-67150547" and stored["persons"]
-    view = run("show", "--index", searcher.index, stored["url"])
+    view = run_cli("show", "--index", searcher.index, stored["url"])
     assert view.returncode == 0 and stored["title"] in view.stdout
 
 
@@ -113,20 +111,21 @@ def test_show_json_and_view(searcher: Searcher) -> None:
     ],
 )
 def test_malformed_queries_are_one_line(searcher: Searcher, args: list[str], needles: list[str]) -> None:
-    assert_one_line_error(run("search", "--index", searcher.index, *args), *needles)
+    assert_one_line_error(run_cli("search", "--index", searcher.index, *args), *needles)
 
 
+@pytest.mark.es
 def test_missing_index_says_how_to_index() -> None:
     missing = f"missing-{uuid.uuid4().hex[:6]}"
     for command in (["search", "中国"], ["histogram", "中国"], ["terms"], ["show", "dw:a-1"], ["search", "--all", "a"]):
-        assert_one_line_error(run(*command, "--index", missing), "indexer index")
+        assert_one_line_error(run_cli(*command, "--index", missing), "indexer index")
 
 
 def test_unreachable_server_says_how_to_start_one() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = run("search", "中国", env={"ES_URL": f"http://127.0.0.1:{port}"})
+    result = run_cli("search", "中国", env=suite_env(ES_URL=f"http://127.0.0.1:{port}"))
     assert_one_line_error(result, "cannot reach Elasticsearch", "indexer node start", "ES_URL")
 
 
@@ -140,10 +139,11 @@ def silent_server() -> Iterator[str]:
 
 
 def test_timeout_says_what_to_do(silent_server: str) -> None:
-    result = run("search", "中国", env={"ES_URL": silent_server, "ES_TIMEOUT": "0.5"})
+    result = run_cli("search", "中国", env=suite_env(ES_URL=silent_server, ES_TIMEOUT="0.5"))
     assert_one_line_error(result, "did not answer within 0.5 s", "ES_TIMEOUT")
 
 
+@pytest.mark.es
 @pytest.mark.slow
 def test_rejected_credentials_say_which_settings_to_check(secure: SecureNode) -> None:  # noqa: F811
     env = cli_env(
@@ -159,7 +159,7 @@ def test_rejected_credentials_say_which_settings_to_check(secure: SecureNode) ->
 
 
 def test_debug_shows_the_traceback() -> None:
-    result = run("--debug", "search", "--index", f"missing-{uuid.uuid4().hex[:6]}", "中国")
+    result = run_cli("--debug", "search", "--index", f"missing-{uuid.uuid4().hex[:6]}", "中国")
     assert result.returncode != 0 and "Traceback" in result.stderr
 
 
@@ -169,9 +169,9 @@ def test_all_streams_every_hit_of_a_large_query_with_flat_memory(es_settings: Se
     small, large = "拉夫罗夫", "的"
     total = searcher.count(searcher.parse(large))
     assert total > 10_000
-    run("search", "--index", corpus_alias, "--all", "--jsonl", small)
+    run_cli("search", "--index", corpus_alias, "--all", "--jsonl", small)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = run("search", "--index", corpus_alias, "--all", "--jsonl", large, timeout=600)
+    result = run_cli("search", "--index", corpus_alias, "--all", "--jsonl", large, timeout=600)
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
     assert len(ids) == len(set(ids)) == total

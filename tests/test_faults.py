@@ -33,7 +33,7 @@ from indexer.search import Searcher
 from .conftest import Figure
 from .nodes import INDEXER, cli_env, cluster, corpus_subset, expected_ids, run_cli, stored_ids
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.es]
 
 
 def _index_args(alias: str, *paths: Path) -> list[str]:

@@ -8,10 +8,9 @@ import base64
 import copy
 import email.policy
 import json
-import os
 import re
 import socket
-import sys
+import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from typing import Any
 import pytest
 from elasticsearch import Elasticsearch
 
-from indexer import cli, lifecycle
+from indexer import lifecycle
 from indexer.normalize import char_tokens
 from indexer.saved_objects import (
     SavedObject,
@@ -39,6 +38,7 @@ from indexer.saved_objects import (
     shipped_objects_text,
     version_tuple,
 )
+from tests import nodes
 
 DATA_VIEW = ("index-pattern", "news-articles-data-view")
 SEARCH = ("search", "news-articles-search")
@@ -385,40 +385,27 @@ def kibana_server() -> Iterator[KibanaRoutes]:
     server.server_close()
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
+Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[..., Run]:
-    """Run the console entry point `indexer.cli.main` in-process with a clean environment plus `env`."""
+def run_cli(tmp_path: Path) -> Runner:
+    """The console script with a clean environment (no config file, no inherited credentials) plus `env`."""
 
-    def run(*args: str, **env: str) -> Run:
-        for name in [name for name in os.environ if name.startswith(("ES_", "KIBANA_", "INDEXER_"))]:
-            monkeypatch.delenv(name)
-        monkeypatch.setenv("INDEXER_CONFIG", str(tmp_path / "absent.toml"))
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setattr(sys, "argv", ["indexer", *args])
-        with pytest.raises(SystemExit) as exit_info:
-            cli.main()
-        captured = capsys.readouterr()
-        return Run(int(exit_info.value.code or 0), captured.out, captured.err)
+    def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return nodes.run_cli(*args, env=nodes.cli_env(INDEXER_CONFIG=str(tmp_path / "absent.toml"), **env))
 
     return run
 
 
-def test_setup_sends_the_documented_import_request(kibana_server: KibanaRoutes, run_cli: Callable[..., Run]) -> None:
+def test_setup_sends_the_documented_import_request(kibana_server: KibanaRoutes, run_cli: Runner) -> None:
     run = run_cli(
         "kibana", "setup", "--kibana-url", kibana_server.url + "/", "--index", "research-news",
         KIBANA_USERNAME="researcher", KIBANA_PASSWORD=PASSWORD,
     )  # fmt: skip
-    assert run.code == 0, run.err
-    assert f"News archive: {kibana_server.url}/app/dashboards#/view/news-archive-dashboard" in run.out
-    assert PASSWORD not in run.out + run.err
+    assert run.returncode == 0, run.stderr
+    assert f"News archive: {kibana_server.url}/app/dashboards#/view/news-archive-dashboard" in run.stdout
+    assert PASSWORD not in run.stdout + run.stderr
     assert [(r.method, r.path) for r in kibana_server.requests] == [
         ("GET", "/api/status"),
         ("POST", "/api/saved_objects/_import?overwrite=true"),
@@ -437,71 +424,71 @@ def test_setup_sends_the_documented_import_request(kibana_server: KibanaRoutes, 
 
 
 def test_setup_from_a_file_whose_name_does_not_end_in_ndjson_still_imports(
-    kibana_server: KibanaRoutes, run_cli: Callable[..., Run], tmp_path: Path
+    kibana_server: KibanaRoutes, run_cli: Runner, tmp_path: Path
 ) -> None:
     objects = tmp_path / "dashboard-objects.json"
     objects.write_text(shipped_objects_text(), encoding="utf-8")
     run = run_cli("kibana", "setup", "--kibana-url", kibana_server.url, "--file", str(objects))
-    assert run.code == 0, run.err
+    assert run.returncode == 0, run.stderr
     assert _multipart_file(kibana_server.requests[-1])[1] == "news-archive.ndjson"
     assert len(kibana_server.in_space("default")) == 3
 
 
 def test_setup_in_a_second_space_prints_the_new_dashboard_id_and_export_writes_the_file_ids_back(
-    kibana_server: KibanaRoutes, run_cli: Callable[..., Run], tmp_path: Path
+    kibana_server: KibanaRoutes, run_cli: Runner, tmp_path: Path
 ) -> None:
     kibana_server.spaces.add("research")
     first = run_cli("kibana", "setup", "--kibana-url", kibana_server.url)
-    assert first.code == 0, first.err
+    assert first.returncode == 0, first.stderr
     setup = ["kibana", "setup", "--kibana-url", kibana_server.url, "--space", "research", "--index", "research-news"]
     second = run_cli(*setup)
-    assert second.code == 0, second.err
-    assert "imported 3 saved objects into space 'research', data view on 'research-news'" in second.out
+    assert second.returncode == 0, second.stderr
+    assert "imported 3 saved objects into space 'research', data view on 'research-news'" in second.stdout
     in_research = {obj["type"]: obj for obj in kibana_server.in_space("research")}
     dashboard_id = in_research["dashboard"]["id"]
     assert dashboard_id != DASHBOARD[1] and in_research["dashboard"]["originId"] == DASHBOARD[1]
-    assert f"News archive: {kibana_server.url}/s/research/app/dashboards#/view/{dashboard_id}" in second.out
+    assert f"News archive: {kibana_server.url}/s/research/app/dashboards#/view/{dashboard_id}" in second.stdout
     assert {ref["id"] for ref in in_research["dashboard"]["references"]} >= {in_research["index-pattern"]["id"]}
 
     again = run_cli(*setup)
-    assert again.code == 0 and f"/s/research/app/dashboards#/view/{dashboard_id}" in again.out
+    assert again.returncode == 0 and f"/s/research/app/dashboards#/view/{dashboard_id}" in again.stdout
     assert len(kibana_server.in_space("research")) == 3 and len(kibana_server.store) == 6
 
     target = tmp_path / "exported.ndjson"
     export = run_cli(
         "kibana", "export", "--kibana-url", kibana_server.url, "--space", "research", "--file", str(target)
     )
-    assert export.code == 0, export.err
+    assert export.returncode == 0, export.stderr
     assert target.read_text(encoding="utf-8") == shipped_objects_text()
     assert [request.path for request in kibana_server.requests[-2:]] == ["/s/research/api/saved_objects/_export"] * 2
 
 
 def test_setup_refuses_a_dashboard_stamped_before_model_versions_without_sending_it(
-    kibana_server: KibanaRoutes, run_cli: Callable[..., Run], tmp_path: Path
+    kibana_server: KibanaRoutes, run_cli: Runner, tmp_path: Path
 ) -> None:
     objects = load_objects()
     _get(objects, DASHBOARD)["typeMigrationVersion"] = "8.5.0"
     old = tmp_path / "old-stamp.ndjson"
     old.write_text(dumps(objects), encoding="utf-8")
     run = run_cli("kibana", "setup", "--kibana-url", kibana_server.url, "--file", str(old))
-    assert run.code == 1 and run.err.count("\n") == 1
-    assert f"{old}: dashboard news-archive-dashboard has typeMigrationVersion 8.5.0" in run.err
+    assert run.returncode == 1 and run.stderr.count("\n") == 1
+    assert f"{old}: dashboard news-archive-dashboard has typeMigrationVersion 8.5.0" in run.stderr
     assert kibana_server.requests == []
 
 
 def test_a_space_kibana_does_not_have_is_refused_before_anything_is_written(
-    kibana_server: KibanaRoutes, run_cli: Callable[..., Run]
+    kibana_server: KibanaRoutes, run_cli: Runner
 ) -> None:
     run = run_cli("kibana", "setup", "--kibana-url", kibana_server.url, "--space", "reserch")
-    assert run.code == 1 and run.err.count("\n") == 1
-    assert "has no space 'reserch' (create it in Stack Management > Spaces" in run.err
+    assert run.returncode == 1 and run.stderr.count("\n") == 1
+    assert "has no space 'reserch' (create it in Stack Management > Spaces" in run.stderr
     assert kibana_server.store == {}
     bad = run_cli("kibana", "setup", "--kibana-url", kibana_server.url, "--space", "Research News")
-    assert bad.code == 1 and "must be a Kibana space id" in bad.err
+    assert bad.returncode == 1 and "must be a Kibana space id" in bad.stderr
 
 
 def test_export_writes_kibanas_objects_normalized_to_the_file(
-    kibana_server: KibanaRoutes, run_cli: Callable[..., Run], tmp_path: Path
+    kibana_server: KibanaRoutes, run_cli: Runner, tmp_path: Path
 ) -> None:
     in_kibana = copy.deepcopy(load_objects())
     _get(in_kibana, DATA_VIEW)["attributes"]["title"] = "research-news"
@@ -516,7 +503,7 @@ def test_export_writes_kibanas_objects_normalized_to_the_file(
         "kibana", "export", "--kibana-url", kibana_server.url, "--file", str(target), ES_API_KEY="a2V5OnNlY3JldA=="
     )
 
-    assert run.code == 0, run.err
+    assert run.returncode == 0, run.stderr
     request = kibana_server.requests[-1]
     assert (request.method, request.path) == ("POST", "/api/saved_objects/_export")
     assert request.headers["kbn-xsrf"] == "true"
@@ -532,14 +519,14 @@ def test_export_writes_kibanas_objects_normalized_to_the_file(
 
 
 def test_export_needs_a_file_to_write_and_names_what_the_space_lacks(
-    kibana_server: KibanaRoutes, run_cli: Callable[..., Run], tmp_path: Path
+    kibana_server: KibanaRoutes, run_cli: Runner, tmp_path: Path
 ) -> None:
     no_file = run_cli("kibana", "export", "--kibana-url", kibana_server.url)
-    assert no_file.code == 2 and "Missing option '--file'" in no_file.err
+    assert no_file.returncode == 2 and "Missing option '--file'" in no_file.stderr
     target = tmp_path / "out.ndjson"
     empty = run_cli("kibana", "export", "--kibana-url", kibana_server.url, "--file", str(target))
-    assert empty.code == 1 and not target.exists()
-    assert empty.err.startswith(
+    assert empty.returncode == 1 and not target.exists()
+    assert empty.stderr.startswith(
         "error: Kibana's space 'default' has no index-pattern news-articles-data-view, search news-articles-search, "
         "dashboard news-archive-dashboard (import them first: `indexer kibana setup`)"
     )
@@ -598,27 +585,27 @@ def test_setup_failures_are_one_line_errors(
     routes: dict[tuple[str, str], tuple[int, Any]],
     expected: str,
     kibana_server: KibanaRoutes,
-    run_cli: Callable[..., Run],
+    run_cli: Runner,
 ) -> None:
     server = kibana_server
     server.overrides.update(routes)
     run = run_cli("kibana", "setup", "--kibana-url", server.url, KIBANA_USERNAME="u", KIBANA_PASSWORD=PASSWORD)
-    assert run.code == 1
-    assert run.err.count("\n") == 1 and run.err.startswith("error: "), run.err
-    assert expected.format(url=server.url) in run.err
-    assert PASSWORD not in run.err + run.out
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("error: "), run.stderr
+    assert expected.format(url=server.url) in run.stderr
+    assert PASSWORD not in run.stderr + run.stdout
     if "too old" in expected:
         assert [request.path for request in server.requests] == ["/api/status"]
 
 
-def test_setup_reports_kibana_unreachable_in_one_line(run_cli: Callable[..., Run]) -> None:
+def test_setup_reports_kibana_unreachable_in_one_line(run_cli: Runner) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     run = run_cli("kibana", "setup", "--kibana-url", f"http://127.0.0.1:{port}")
-    assert run.code == 1
-    assert run.err.count("\n") == 1
-    assert run.err.startswith(f"error: cannot reach Kibana at http://127.0.0.1:{port} (Connection refused)")
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1
+    assert run.stderr.startswith(f"error: cannot reach Kibana at http://127.0.0.1:{port} (Connection refused)")
 
 
 # --- Kibana's query bar on the real mapping -------------------------------------------------------------------------

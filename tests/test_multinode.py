@@ -18,7 +18,7 @@ from indexer.segment import get_segmenter
 from .conftest import Figure
 from .nodes import cli_env, cluster, corpus_subset, expected_ids, run_cli
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.es]
 
 QUERIES = ("outlet:dw", "中国", "美国 OR 台湾 疫情", "date:2020-10", "title:拜登 -特朗普")
 

@@ -49,6 +49,7 @@ def _get(url: str) -> dict:
         return json.loads(answer.read())
 
 
+@pytest.mark.es
 def test_start_is_idempotent_keeps_data_and_the_cli_shows_logs_and_stops_it(spec: node.NodeSpec) -> None:
     status = node.start(spec)
     assert status.running and status.version and status.version.startswith("9.")
@@ -91,6 +92,7 @@ def test_node_logs_before_the_first_start_says_so(spec: node.NodeSpec) -> None:
     assert "indexer node start" in result.stderr
 
 
+@pytest.mark.es
 def test_start_on_a_taken_port_says_so(spec: node.NodeSpec) -> None:
     with socket.socket() as blocker:
         blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -100,6 +102,7 @@ def test_start_on_a_taken_port_says_so(spec: node.NodeSpec) -> None:
             node.start(spec)
 
 
+@pytest.mark.es
 def test_a_crashed_start_shows_the_servers_own_error(spec: node.NodeSpec) -> None:
     broken = node.NodeSpec(cache_dir=spec.cache_dir, port=spec.port, heap="12zz")
     with pytest.raises(NodeError, match=r"failed to start: .*(heap|12zz)"):
@@ -139,6 +142,7 @@ def test_status_command_exits_1_when_not_running(spec: node.NodeSpec) -> None:
     assert "not running" in result.stdout
 
 
+@pytest.mark.es
 def test_download_falls_back_to_maven_and_checks_the_pinned_checksum(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,6 +185,7 @@ def _path_without(program: str, bin_dir: Path) -> str:
     return str(bin_dir)
 
 
+@pytest.mark.es
 def test_an_insecure_node_needs_no_plugin_nor_maven_and_a_secure_one_says_why_it_needs_maven(
     fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,7 +20,7 @@ from indexer.config import load_settings
 from .conftest import Figure
 from .nodes import cli_env, corpus_subset, free_port, run_cli
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.es]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from indexer.saved_objects import shipped_objects_text
 from .conftest import EXAMPLES, ROOT
 from .nodes import cli_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.es]
 
 
 def _working_tree_copy(target: Path) -> Path:
