@@ -11,7 +11,7 @@ query is not answered from a cache, as a researcher's new query would not be); p
 ``Searcher.search`` (parse, request, highlights from ``_source``; 10 hits), ``Searcher.histogram`` and
 ``Searcher.terms``, and the median of Elasticsearch's own ``took`` for searches.
 
-Recall (`--recall`): for the query set derived from the corpus by ``bench.oracle``, how many of the articles
+Recall (`--recall`): for the query set derived from the corpus by ``tests.oracle``, how many of the articles
 the grep-style oracle finds each strategy misses, and how many it returns that the oracle doesn't (extra):
 words field only; chars field with its default search analyzer (standard); chars with the whitespace analyzer;
 the combined query the search uses. `--ranking` compares the ranking with and without a small title boost on
@@ -29,17 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from elasticsearch import Elasticsearch
 from rich.console import Console
 from rich.table import Table
 
-from bench.oracle import DerivedQuery, derive_queries, load
 from indexer.config import load_settings
 from indexer.mapping import TEXT_FIELDS
 from indexer.normalize import char_tokens
 from indexer.paging import Pages
 from indexer.query import Query, Text, recall_clause, to_dsl
 from indexer.search import Searcher
+from tests.oracle import DerivedQuery, derive_queries, load, stored_hashes
 
 MIX: dict[str, list[str]] = {
     "1 term": ["疫情", "拜登", "香港", "台湾", "选举", "疫苗", "华为", "口罩"],
@@ -200,12 +199,6 @@ STRATEGIES: dict[str, Callable[[Searcher, str], dict[str, Any]]] = {
 
 def _ids(searcher: Searcher, query: dict[str, Any]) -> set[str]:
     return {hit["_id"] for hit in Pages(searcher.es, searcher.index, query=query, source=False).hits()}
-
-
-def stored_hashes(es: Elasticsearch, index: str) -> dict[str, str]:
-    """Document id → the SHA-1 of the file the index keeps for it (``source.sha1``)."""
-    hits = Pages(es, index, source_includes=["source.sha1"]).hits()
-    return {hit["_id"]: hit["_source"].get("source", {}).get("sha1", "") for hit in hits}
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Recall on the whole corpus: every article a grep-style scan of the files finds, the search returns.
 
-The oracle (``bench/oracle.py``) reads the files, takes the displayed text as the parser gives it, and matches
+The oracle (``tests/oracle.py``) reads the files, takes the displayed text as the parser gives it, and matches
 NFKC + lower-cased substrings, with cross-script variants from OpenCC's s2t/t2s, not from the index's fold
 table. The queries are derived from the corpus with a fixed seed: persons, places, 2-6 character substrings,
 single characters, Latin/digit mixes like B-52, Traditional spellings and their Simplified forms and back.
@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from bench.oracle import derive_queries, load
-from bench.search import stored_hashes
 from indexer.config import Settings
 from indexer.query import Query, Text
 from indexer.search import Searcher
+from tests.oracle import derive_queries, load, stored_hashes
 
 
 @pytest.mark.slow

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.segment import FLAG_CLASS, corpus_paragraphs, measure_agreement
 from indexer.engines import ENGINE_DOT, LOOKUP_CHARS
 from indexer.normalize import fold
 from indexer.segment import DictionaryError, Segmenter, Token, parse_dictionary
+from tests.agreement import FLAG_CLASS, corpus_paragraphs, measure_agreement
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "examples" / "dw-67150547.md"

@@ -23,9 +23,11 @@ from pathlib import Path
 
 import jieba.posseg
 import opencc
+from elasticsearch import Elasticsearch
 
 from indexer.article import Article
 from indexer.document import document_id
+from indexer.paging import Pages
 from indexer.parser import ParseError, parse_bytes, read_article_file
 
 SEPARATOR = "\n"
@@ -195,3 +197,9 @@ def derive_queries(oracle: Oracle, seed: int = 20201231, scale: int = 1) -> list
     for _ in range(25 * scale):
         add("simplified→traditional", _S2T.convert(sample_span(rng.randint(2, 4), traditional=False)))
     return queries
+
+
+def stored_hashes(es: Elasticsearch, index: str) -> dict[str, str]:
+    """Document id → the SHA-1 of the file the index keeps for it (``source.sha1``)."""
+    hits = Pages(es, index, source_includes=["source.sha1"]).hits()
+    return {hit["_id"]: hit["_source"].get("source", {}).get("sha1", "") for hit in hits}
