@@ -16,9 +16,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from elasticsearch import Elasticsearch
 
 from indexer.config import Settings
 from indexer.search import Searcher
+from tests.conftest import EXAMPLES
 from tests.nodes import cli_env, run_cli, suite_env
 from tests.test_search import small_alias  # noqa: F401  (the shared small index fixture)
 from tests.test_security import SecureNode, secure  # noqa: F401  (a real node with security on)
@@ -176,3 +178,18 @@ def test_all_streams_every_hit_of_a_large_query_with_flat_memory(es_settings: Se
     ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
     assert len(ids) == len(set(ids)) == total
     assert after - before < 60 * 1024, f"peak memory grew by {(after - before) / 1024:.0f} MB"
+
+
+def test_reindex_through_the_cli_moves_the_alias_keeps_every_article_and_deletes_only_the_old_generation(
+    es: Elasticsearch, alias: str
+) -> None:
+    assert run_cli("index", str(EXAMPLES), "--index", alias).returncode == 0
+    (before,) = es.indices.get_alias(name=alias)
+    result = run_cli("reindex", "--index", alias, "--delete-old")
+    assert result.returncode == 0, result.stderr
+    (after,) = es.indices.get_alias(name=alias)
+    assert after != before and after.endswith("-g2")
+    assert f"{alias} now points to {after}" in " ".join(result.stdout.split())
+    assert not es.indices.exists(index=before)
+    found = run_cli("search", "--index", alias, "--count", "中国")
+    assert (found.returncode, found.stdout.strip()) == (0, "1")
