@@ -10,19 +10,26 @@ rest with no server, JDK or Maven anywhere.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
 
+from indexer import node
 from indexer.client import connect
 from indexer.config import Settings, load_settings
+from indexer.ingest import IngestOptions, ingest
+from indexer.search import Searcher
+from tests.nodes import cli_env, free_port, run_cli
 
-ES_FIXTURES = frozenset({"es", "es_settings", "alias", "corpus_alias"})
+ES_FIXTURES = frozenset({"es", "es_settings", "alias", "corpus_alias", "small_alias", "secure"})
 """Fixtures that reach an Elasticsearch server: a test using one (directly or through another fixture) is ``es``."""
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,3 +139,70 @@ def corpus_alias(es: Elasticsearch, es_settings: Settings, corpus: Path) -> str:
     summary = ingest(es_settings, [corpus], IngestOptions(), alias=alias)
     assert summary.complete and summary.rejected == 0, summary
     return alias
+
+
+@dataclass(frozen=True)
+class SecureNode:
+    spec: node.NodeSpec
+    credentials: node.Credentials
+    start_output: str
+
+    @property
+    def fingerprint(self) -> str:
+        return node.ca_fingerprint(self.spec.ca_file)
+
+    def secrets(self) -> list[str]:
+        """The password, the encoded API key and its decoded id:key (all must stay out of every output)."""
+        assert self.credentials.api_key
+        return [
+            self.credentials.password,
+            self.credentials.api_key,
+            base64.b64decode(self.credentials.api_key).decode(),
+        ]
+
+
+@pytest.fixture(scope="session")
+def secure() -> Iterator[SecureNode]:
+    """A secure one-node cluster started with the console script, as a user would (one per session)."""
+    cache = load_settings().cache_dir
+    spec = node.NodeSpec(cache_dir=cache, port=free_port(), heap="512m", secure=True)
+    env = cli_env(INDEXER_CACHE_DIR=str(cache))
+    try:
+        started = run_cli("node", "start", "--secure", "--port", str(spec.port), "--heap", spec.heap, env=env)
+        assert started.returncode == 0, started.stderr
+        credentials = node.read_credentials(spec)
+        assert credentials and credentials.api_key
+        yield SecureNode(spec, credentials, started.stdout + started.stderr)
+    finally:
+        node.stop(spec)
+        shutil.rmtree(spec.cluster_dir, ignore_errors=True)
+
+
+SMALL_FILES_PER_FOLDER = 6
+"""Files per outlet-month folder in :func:`small_alias`."""
+
+
+@pytest.fixture(scope="session")
+def small_alias(es: Elasticsearch, es_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """examples/ plus the first files of every outlet's month folders (Traditional outlets included)."""
+    corpus = require_corpus()
+    paths = [
+        EXAMPLES,
+        *(
+            path
+            for folder in sorted(corpus.glob("*/*/"))
+            for path in sorted(folder.glob("*.md"))[:SMALL_FILES_PER_FOLDER]
+        ),
+    ]
+    alias = f"test-search-{uuid.uuid4().hex[:6]}"
+    report = tmp_path_factory.mktemp("report") / "report.jsonl"
+    summary = ingest(es_settings, paths, IngestOptions(workers=1), alias=alias, report=report)
+    assert summary.indexed > 100 and summary.complete
+    yield alias
+    es.indices.delete(index=",".join(es.indices.get(index=f"{alias}-*")))
+
+
+@pytest.fixture(scope="module")
+def searcher(es_settings: Settings, small_alias: str) -> Searcher:
+    """A searcher over :func:`small_alias`."""
+    return Searcher(es_settings, index=small_alias)

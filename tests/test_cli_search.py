@@ -20,10 +20,8 @@ from elasticsearch import Elasticsearch
 
 from indexer.config import Settings
 from indexer.search import Searcher
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, SecureNode
 from tests.nodes import cli_env, run_cli, suite_env
-from tests.test_search import small_alias  # noqa: F401  (the shared small index fixture)
-from tests.test_security import SecureNode, secure  # noqa: F401  (a real node with security on)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -34,11 +32,6 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: st
     assert "Traceback" not in result.stderr
     for needle in needles:
         assert needle in lines[0]
-
-
-@pytest.fixture(scope="module")
-def searcher(es_settings: Settings, small_alias: str) -> Searcher:  # noqa: F811
-    return Searcher(es_settings, index=small_alias)
 
 
 def test_json_output_matches_the_library(searcher: Searcher) -> None:
@@ -147,7 +140,7 @@ def test_timeout_says_what_to_do(silent_server: str) -> None:
 
 @pytest.mark.es
 @pytest.mark.slow
-def test_rejected_credentials_say_which_settings_to_check(secure: SecureNode) -> None:  # noqa: F811
+def test_rejected_credentials_say_which_settings_to_check(secure: SecureNode) -> None:
     env = cli_env(
         ES_URL=secure.spec.url,
         ES_CA_CERTS=str(secure.spec.ca_file),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,34 +29,10 @@ from indexer.mapping import TEXT_FIELDS
 from indexer.normalize import char_tokens
 from indexer.query import Query, Text, parse
 from indexer.search import SOURCE_FIELDS, Searcher
-from tests.conftest import EXAMPLES, require_corpus
-
-FILES_PER_FOLDER = 6
 
 
 def _compact(text: str) -> str:
     return char_tokens(text).replace(" ", "")
-
-
-@pytest.fixture(scope="session")
-def small_alias(es: Elasticsearch, es_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """examples/ plus the first files of every outlet's month folders (Traditional outlets included)."""
-    corpus = require_corpus()
-    paths = [
-        EXAMPLES,
-        *(path for folder in sorted(corpus.glob("*/*/")) for path in sorted(folder.glob("*.md"))[:FILES_PER_FOLDER]),
-    ]
-    alias = f"test-search-{uuid.uuid4().hex[:6]}"
-    report = tmp_path_factory.mktemp("report") / "report.jsonl"
-    summary = ingest(es_settings, paths, IngestOptions(workers=1), alias=alias, report=report)
-    assert summary.indexed > 100 and summary.complete
-    yield alias
-    es.indices.delete(index=",".join(es.indices.get(index=f"{alias}-*")))
-
-
-@pytest.fixture(scope="module")
-def searcher(es_settings: Settings, small_alias: str) -> Searcher:
-    return Searcher(es_settings, index=small_alias)
 
 
 @pytest.fixture(scope="module")

@@ -7,57 +7,14 @@ ever appears in any output, report or server log; a config file with secrets tha
 from __future__ import annotations
 
 import base64
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from indexer import node
-from indexer.config import load_settings
-
-from .conftest import Figure
-from .nodes import cli_env, corpus_subset, free_port, run_cli
+from .conftest import Figure, SecureNode
+from .nodes import cli_env, corpus_subset, run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.es]
-
-
-@dataclass(frozen=True)
-class SecureNode:
-    spec: node.NodeSpec
-    credentials: node.Credentials
-    start_output: str
-
-    @property
-    def fingerprint(self) -> str:
-        return node.ca_fingerprint(self.spec.ca_file)
-
-    def secrets(self) -> list[str]:
-        """The password, the encoded API key and its decoded id:key (all must stay out of every output)."""
-        assert self.credentials.api_key
-        return [
-            self.credentials.password,
-            self.credentials.api_key,
-            base64.b64decode(self.credentials.api_key).decode(),
-        ]
-
-
-@pytest.fixture(scope="module")
-def secure() -> Iterator[SecureNode]:
-    """A secure one-node cluster started with the console script, as a user would."""
-    cache = load_settings().cache_dir
-    spec = node.NodeSpec(cache_dir=cache, port=free_port(), heap="512m", secure=True)
-    env = cli_env(INDEXER_CACHE_DIR=str(cache))
-    try:
-        started = run_cli("node", "start", "--secure", "--port", str(spec.port), "--heap", spec.heap, env=env)
-        assert started.returncode == 0, started.stderr
-        credentials = node.read_credentials(spec)
-        assert credentials and credentials.api_key
-        yield SecureNode(spec, credentials, started.stdout + started.stderr)
-    finally:
-        node.stop(spec)
-        shutil.rmtree(spec.cluster_dir, ignore_errors=True)
 
 
 def _env(secure: SecureNode, tmp_path: Path, **values: str) -> dict[str, str]:
