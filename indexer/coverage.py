@@ -50,6 +50,11 @@ class DenseSpan:
     def as_range(self) -> DateRange:
         return DateRange(self.start, self.end)
 
+    @property
+    def last_day(self) -> datetime:
+        """A moment on the span's last day (for showing it)."""
+        return self.end - timedelta(microseconds=1)
+
 
 @dataclass(frozen=True, slots=True)
 class Dated:
@@ -322,7 +327,7 @@ def display_range(searcher: Searcher, query: Query, now: datetime | None = None)
         return DisplayRange(None, "no article has a publish time")
     reason = (
         f"from the first match inside the archive's dense span, {span.start:%Y-%m-%d} to "
-        f"{span.end - timedelta(microseconds=1):%Y-%m-%d} ({span.inside:,} of {span.dated:,} dated articles); "
+        f"{span.last_day:%Y-%m-%d} ({span.inside:,} of {span.dated:,} dated articles); "
         "publish times far outside it are outliers"
     )
     return DisplayRange(span.as_range(), reason, span)

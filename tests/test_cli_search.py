@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from indexer import coverage, output
 from indexer.config import Settings
 from indexer.search import Searcher
 from tests.nodes import cli_env, run_cli
@@ -80,14 +81,16 @@ def test_all_jsonl_csv_and_count_agree(searcher: Searcher) -> None:
 
 
 def test_histogram_and_terms_outputs(searcher: Searcher) -> None:
-    histogram = json.loads(run("histogram", "--index", searcher.index, "中国", "--interval", "week", "--json").stdout)
-    assert sum(b["count"] for b in histogram["buckets"]) + histogram["undated"] == histogram["total"]
+    histogram = json.loads(run("histogram", "--index", searcher.index, "中国", "--interval", "day", "--json").stdout)
+    shown = sum(b["count"] for b in histogram["buckets"])
+    assert shown + histogram["undated"] + histogram["outside"] == histogram["total"]
     assert histogram["total"] == searcher.count(searcher.parse("中国"))
-    assert any(b["count"] == 0 for b in histogram["buckets"]), "empty weeks are included"
+    assert any(b["count"] == 0 for b in histogram["buckets"]), "empty days are included"
     table = run("histogram", "--index", searcher.index, "中国", "--interval", "month")
-    assert "█" in table.stdout
+    assert "█" in table.stdout and "range: from the first match inside the archive's dense span" in table.stdout
     rows = list(csv.DictReader(io.StringIO(run("histogram", "--index", searcher.index, "中国", "--csv").stdout)))
-    assert [int(row["count"]) for row in rows] == [b.count for b in searcher.histogram(searcher.parse("中国")).buckets]
+    expected_rows = output.histogram_rows(coverage.histogram(searcher, searcher.parse("中国")))
+    assert [{key: str(value) for key, value in row.items()} for row in expected_rows] == rows
     terms = json.loads(run("terms", "--index", searcher.index, "--field", "outlet", "--limit", "3", "--json").stdout)
     expected = searcher.terms(searcher.parse("", allow_empty=True), "outlet", 3)
     assert [(v["value"], v["count"]) for v in terms["values"]] == expected.values
