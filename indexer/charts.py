@@ -9,6 +9,7 @@ Text on a chart can be Chinese (outlet names, terms, titles), and matplotlib's o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -34,6 +35,10 @@ SYSTEM_CJK_FONTS = (
     "SimHei",
 )
 """CJK fonts looked for among the system's fonts when the bundled one isn't installed, best first."""
+MAX_WIDTH = 18.0
+"""Inches: a wider heat map (many days) gets narrower cells instead."""
+LABELS_PER_INCH = 1.5
+"""Period labels on the time axis, at most."""
 MISSING_FONT = "no CJK font found: Chinese text would show as boxes; install the plot extra (news-indexer[plot])"
 
 
@@ -98,13 +103,14 @@ def coverage_heatmap(report: Coverage, path: Path) -> list[str]:
 
         rows = [row for row in report.outlets if row.total]
         counts = ma.masked_equal([row.counts for row in rows] or [[0]], 0)
-        figure = Figure(figsize=(max(6.0, 0.9 + 0.12 * len(report.labels) + 2), 1.2 + 0.32 * max(len(rows), 1)))
+        width = min(max(7.0, 3 + 0.2 * len(report.labels)), MAX_WIDTH)
+        figure = Figure(figsize=(width, 1.6 + 0.32 * max(len(rows), 1)))
         axes = figure.add_subplot()
         axes.set_facecolor("#f2f2f2")
         peak = max((max(row.counts, default=0) for row in rows), default=0)
         image = axes.imshow(counts, aspect="auto", cmap="viridis", norm=LogNorm(1, max(peak, 2)), interpolation="none")
         axes.set_yticks(range(len(rows)), [f"{row.outlet} ({row.total:,})" for row in rows])
-        step = max(1, len(report.labels) // 16)
+        step = max(1, math.ceil(len(report.labels) / (width * LABELS_PER_INCH)))
         axes.set_xticks(range(0, len(report.labels), step), report.labels[::step], rotation=45, ha="right")
         figure.colorbar(image, ax=axes, label=f"articles per {report.interval}", pad=0.01)
         axes.set_title(f"Articles per outlet per {report.interval} (grey: none archived)", loc="left")

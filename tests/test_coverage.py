@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,10 +15,11 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from indexer import coverage
+from indexer import charts, coverage
 from indexer.config import Settings
 from indexer.ingest import IngestOptions, ingest
 from indexer.search import Searcher
+from tests.test_cli_search import run
 
 DW_MONTHS = (1, 2, 4, 5, 6)
 """dw writes on the 3rd, 10th, 17th and 24th of these months of 2021: March is its gap."""
@@ -132,3 +137,34 @@ def test_dates_asked_for_win(searcher: Searcher) -> None:
     assert asked.shown.within is None
     assert [bucket.label for bucket in asked.histogram.buckets] == [str(year) for year in range(2009, 2022)]
     assert asked.histogram.outside == 0 and asked.uncovered == [str(year) for year in range(2010, 2021)]
+
+
+def test_cli_json_csv_and_plots(archive: str, tmp_path: Path) -> None:
+    report = json.loads(run("coverage", "--index", archive, "--json").stdout)
+    assert report["total"] == len(dated_articles()) + 1 and report["undated"] == 1
+    assert {item["id"] for item in report["outliers"]} == set(OUTLIERS)
+    rows = list(csv.DictReader(io.StringIO(run("coverage", "--index", archive, "--csv").stdout)))
+    per_outlet = Counter()
+    for row in rows:
+        per_outlet[row["outlet"]] += int(row["count"])
+    assert per_outlet == {row["outlet"]: row["total"] for row in report["outlets"]}, "every article in the CSV"
+    for name in ("map.png", "map.svg"):
+        drawn = run("coverage", "--index", archive, "--interval", "week", "--plot", str(tmp_path / name))
+        assert drawn.returncode == 0 and "warning" not in drawn.stderr, drawn.stderr
+    assert (tmp_path / "map.png").read_bytes().startswith(b"\x89PNG")
+    assert "<svg" in (tmp_path / "map.svg").read_text(encoding="utf-8")
+    refused = run("coverage", "--index", archive, "--plot", str(tmp_path / "map.txt"))
+    assert refused.returncode == 1 and "map.txt" in refused.stderr and ".png or .svg" in refused.stderr
+    assert not (tmp_path / "map.txt").exists()
+
+
+def test_the_chart_font_has_chinese_glyphs(tmp_path: Path) -> None:
+    """matplotlib warns "Glyph … missing from font(s)" for a character its fonts lack: none may be missing."""
+    from matplotlib.figure import Figure
+
+    with charts.chart_style() as notes, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = Figure()
+        figure.add_subplot().set_title("疫苗接种 臺灣與台湾 德国之声")
+        figure.savefig(tmp_path / "cjk.png")
+    assert notes == [] and charts.cjk_font()
