@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from indexer.article import TIME_SOURCES
-from indexer.coverage import Coverage, Dated, DisplayRange, ShownHistogram
+from indexer.coverage import Coverage, Dated, DisplayRange, Gap, ShownHistogram
 from indexer.highlight import Fragment
 from indexer.search import Hit, Page, StoredArticle, TermCounts, local_time
 
@@ -206,15 +206,15 @@ def histogram_notes(shown: ShownHistogram) -> list[str]:
     notes = [f"range: {shown.shown.reason}"]
     if histogram.outside:
         notes.append(
-            f"not shown: {_articles(histogram.outside)} published outside this range (outliers: "
-            "`indexer coverage` lists them; --from/--to show any range)"
+            f"not shown: {_articles(histogram.outside)} published outside this range (outliers, listed by "
+            "`indexer coverage`; --from/--to show any range)"
         )
     if histogram.undated:
         notes.append(f"not shown: {_articles(histogram.undated)} without a publish time")
     if shown.uncovered:
         notes.append(
-            f"{len(shown.uncovered):,} periods hold no article {_whose(shown.outlets)}in the archive at all "
-            "(marked 'not archived'): a 0 there says nothing about what was published"
+            f"not archived: the archive holds no article {_whose(shown.outlets)}at all for {len(shown.uncovered):,} "
+            "of these periods, so a 0 there says nothing about what was published"
         )
     return notes
 
@@ -449,48 +449,67 @@ def _day(item: Dated | None) -> str:
     return item.published.strftime("%Y-%m-%d") if item else "-"
 
 
-def coverage_view(report: Coverage) -> Group:
-    """Per outlet: articles, first and last article, a heat strip (one character per period), the periods without
-    articles inside its span and the longest run of them, outliers and undated articles; then the exact counts
-    (when the periods are few) and the outliers."""
-    span = report.span
-    where = f"dense span {span.start:%Y-%m-%d} to {span.last_day:%Y-%m-%d}" if span else "no dated articles"
-    title = f"{report.total:,} articles from {len(report.outlets):,} outlets per {report.interval}, {where}"
-    strip = f"{report.labels[0]} … {report.labels[-1]}" if report.labels else ""
-    table = Table(
-        title=title,
+def _gap(gap: Gap | None) -> str:
+    if gap is None:
+        return "-"
+    return gap.first if gap.periods == 1 else f"{gap.periods}: {gap.first}–{gap.last}"
+
+
+def _coverage_counts(report: Coverage) -> Table:
+    """The exact count per outlet and period (· for none), for a few periods; a heat strip per outlet for many."""
+    if len(report.labels) <= GRID_PERIODS:
+        grid = Table(title=f"articles per outlet and {report.interval}", title_justify="left")
+        grid.add_column("outlet", no_wrap=True)
+        for label in report.labels:
+            grid.add_column(label, justify="right")
+        for row in report.outlets:
+            cells = (f"{count:,}" if count else Text("·", style="dim") for count in row.counts)
+            grid.add_row(_text(row.outlet), *cells)
+        return grid
+    heat = Table(
+        title=f"per {report.interval}, {report.labels[0]} … {report.labels[-1]}",
         title_justify="left",
-        caption=f"heat: · none, {SPARKS} relative to the outlet's busiest {report.interval}",
+        caption=f"· none, {SPARKS[0]}…{SPARKS[-1]} up to the outlet's busiest {report.interval} (counts: --csv)",
         caption_justify="left",
     )
-    for name in ("outlet", "articles", "first", "last", strip, "empty", "longest gap", "outliers", "undated"):
+    heat.add_column("outlet", no_wrap=True)
+    heat.add_column("", overflow="fold")
+    for row in report.outlets:
+        heat.add_row(_text(row.outlet), Text(_spark(row.counts), style="cyan"))
+    return heat
+
+
+def coverage_view(report: Coverage) -> Group:
+    """Per outlet: articles, first and last article inside the dense span, the periods without articles between
+    them and the longest run of them, outliers and undated articles; then the counts per period (a grid, or heat
+    strips for many periods) and the outliers."""
+    span = report.span
+    where = f"dense span {span.start:%Y-%m-%d} to {span.last_day:%Y-%m-%d}" if span else "no dated articles"
+    table = Table(
+        title=f"{report.total:,} articles from {len(report.outlets):,} outlets, {where}",
+        title_justify="left",
+        caption=f"first/last: inside the dense span; empty: {report.interval}s without articles between them",
+        caption_justify="left",
+    )
+    for name in ("outlet", "articles", "first", "last", "empty", "longest gap", "outliers", "undated"):
+        right = name in {"articles", "empty", "outliers", "undated"}
         table.add_column(
-            name, justify="right" if name in {"articles", "empty", "outliers", "undated"} else "left", overflow="fold"
+            name, justify="right" if right else "left", no_wrap=True, min_width=10 if name == "longest gap" else None
         )
     for row in report.outlets:
-        gap = row.longest_gap
         table.add_row(
             _text(row.outlet),
             f"{row.total:,}",
             _day(row.first),
             _day(row.last),
-            Text(_spark(row.counts), style="cyan"),
             f"{len(row.empty):,}",
-            "-" if gap is None else f"{gap.periods} ({gap.first}–{gap.last})" if gap.periods > 1 else gap.first,
+            _gap(row.longest_gap),
             f"{row.outliers:,}",
             f"{row.undated:,}",
         )
     parts: list[RenderableType] = [table]
-    if 0 < len(report.labels) <= GRID_PERIODS:
-        grid = Table(title=f"articles per outlet and {report.interval}", title_justify="left")
-        grid.add_column("outlet")
-        for label in report.labels:
-            grid.add_column(label, justify="right")
-        for row in report.outlets:
-            grid.add_row(
-                _text(row.outlet), *(f"{count:,}" if count else Text("·", style="dim") for count in row.counts)
-            )
-        parts.append(grid)
+    if report.labels:
+        parts.append(_coverage_counts(report))
     if report.outliers:
         more = report.outlier_total - min(len(report.outliers), OUTLIERS_SHOWN)
         outliers = Table(

@@ -168,3 +168,20 @@ def test_the_chart_font_has_chinese_glyphs(tmp_path: Path) -> None:
         figure.add_subplot().set_title("疫苗接种 臺灣與台湾 德国之声")
         figure.savefig(tmp_path / "cjk.png")
     assert notes == [] and charts.cjk_font()
+
+
+@pytest.mark.slow
+def test_the_corpus_histogram_starts_at_its_first_match_inside_the_dense_span(
+    es_settings: Settings, corpus_alias: str
+) -> None:
+    """The shared corpus has a handful of 2014 BBC articles before its real span: the histogram no longer opens with
+    years of empty months for them, and counts them as outside."""
+    searcher = Searcher(es_settings, index=corpus_alias)
+    shown = coverage.histogram(searcher, searcher.parse("疫苗"), "month")
+    buckets = shown.histogram.buckets
+    report = coverage.coverage(searcher, "month")
+    assert report.span is not None and report.outliers, "the corpus has far-off publish times"
+    assert buckets[0].count > 0 and buckets[0].start <= report.span.start < buckets[1].start
+    assert len(buckets) <= 12 and shown.uncovered == []
+    assert shown.histogram.outside == searcher.count(searcher.parse("疫苗 -date:none")) - sum(b.count for b in buckets)
+    assert all(item.published < report.span.start for item in report.outliers)
