@@ -121,7 +121,15 @@ def test_malformed_queries_are_one_line(searcher: Searcher, args: list[str], nee
 
 def test_missing_index_says_how_to_index() -> None:
     missing = f"missing-{uuid.uuid4().hex[:6]}"
-    for command in (["search", "中国"], ["histogram", "中国"], ["terms"], ["show", "dw:a-1"], ["search", "--all", "a"]):
+    commands = (
+        ["search", "中国"],
+        ["histogram", "中国"],
+        ["terms"],
+        ["coverage"],
+        ["show", "dw:a-1"],
+        ["search", "--all", "a"],
+    )
+    for command in commands:
         assert_one_line_error(run(*command, "--index", missing), "indexer index")
 
 
