@@ -22,7 +22,7 @@ from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from indexer.errors import IndexerError, QueryError
-from indexer.query import DATE_FIELD, DateRange, Keyword, Query, recall_clause
+from indexer.query import DATE_FIELD, KEYWORD_FIELDS, DateRange, Keyword, Query, recall_clause
 from indexer.search import LABELS, Histogram, Interval, Searcher, millis_bounds, outside_clause
 
 CoverageInterval = Literal["day", "week", "month"]
@@ -35,7 +35,7 @@ MAX_OUTLETS = 10_000
 """Terms size for the per-outlet aggregation; an archive with more outlets is refused rather than undercounted."""
 OUTLIER_LIMIT = 1_000
 """At most this many outliers are listed (all are counted)."""
-OUTLET_FIELD = "outlet"
+OUTLET_FIELD = KEYWORD_FIELDS["outlet"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,12 +189,12 @@ def dense_span(searcher: Searcher, now: datetime | None = None) -> DenseSpan | N
 
 def outlets_asked(query: Query) -> tuple[str, ...]:
     """The outlets a query is limited to (its groups of ``outlet:`` terms only); () when it isn't."""
-    asked: set[str] = set()
+    asked: set[str] | None = None
     for group in query.groups:
         if all(isinstance(term, Keyword) and term.field == OUTLET_FIELD for term in group):
             values = {term.value for term in group if isinstance(term, Keyword)}
-            asked = values if not asked else asked & values
-    return tuple(sorted(asked))
+            asked = values if asked is None else asked & values
+    return tuple(sorted(asked or ()))
 
 
 def _outlet_filter(outlets: Sequence[str]) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from elasticsearch import Elasticsearch
 from indexer import charts, coverage
 from indexer.config import Settings
 from indexer.ingest import IngestOptions, ingest
+from indexer.query import parse
 from indexer.search import Searcher
 from tests.test_cli_search import run
 
@@ -185,3 +186,10 @@ def test_the_corpus_histogram_starts_at_its_first_match_inside_the_dense_span(
     assert len(buckets) <= 12 and shown.uncovered == []
     assert shown.histogram.outside == searcher.count(searcher.parse("疫苗 -date:none")) - sum(b.count for b in buckets)
     assert all(item.published < report.span.start for item in report.outliers)
+
+
+def test_outlets_asked_are_the_outlet_only_groups() -> None:
+    assert coverage.outlets_asked(parse("疫苗", "UTC", ["dw", "voa"])) == ("dw", "voa")
+    assert coverage.outlets_asked(parse("outlet:dw OR outlet:voa outlet:voa")) == ("voa",)
+    assert coverage.outlets_asked(parse("outlet:dw outlet:voa")) == ()
+    assert coverage.outlets_asked(parse("outlet:dw OR 疫苗")) == (), "a group with text doesn't limit the outlets"
