@@ -96,13 +96,15 @@ def coverage_heatmap(report: Coverage, path: Path) -> list[str]:
     """A heat map of articles per outlet (rows) per period (columns) over the dense span, on a log colour scale;
     periods without articles are blank. Returns warnings (a missing CJK font)."""
     check_target(path)
+    if not report.labels:
+        raise IndexerError(f"nothing to draw in {path}: no article has a publish time")
     with chart_style() as warnings:
         from matplotlib.colors import LogNorm
         from matplotlib.figure import Figure
         from numpy import ma
 
         rows = [row for row in report.outlets if row.total]
-        counts = ma.masked_equal([row.counts for row in rows] or [[0]], 0)
+        counts = ma.masked_equal([row.counts for row in rows] or [[0] * len(report.labels)], 0)
         width = min(max(7.0, 3 + 0.2 * len(report.labels)), MAX_WIDTH)
         figure = Figure(figsize=(width, 1.6 + 0.32 * max(len(rows), 1)))
         axes = figure.add_subplot()

@@ -17,6 +17,7 @@ from elasticsearch import Elasticsearch
 
 from indexer import charts, coverage
 from indexer.config import Settings
+from indexer.errors import IndexerError
 from indexer.ingest import IngestOptions, ingest
 from indexer.query import parse
 from indexer.search import Searcher
@@ -193,3 +194,11 @@ def test_outlets_asked_are_the_outlet_only_groups() -> None:
     assert coverage.outlets_asked(parse("outlet:dw OR outlet:voa outlet:voa")) == ("voa",)
     assert coverage.outlets_asked(parse("outlet:dw outlet:voa")) == ()
     assert coverage.outlets_asked(parse("outlet:dw OR 疫苗")) == (), "a group with text doesn't limit the outlets"
+
+
+def test_a_heat_map_of_an_archive_without_dates_is_refused(tmp_path: Path) -> None:
+    row = coverage.OutletCoverage("dw", 1, [], None, None, [], None, 0, 1)
+    report = coverage.Coverage("month", [], [], None, [row], [], 0)
+    with pytest.raises(IndexerError, match="no article has a publish time"):
+        charts.coverage_heatmap(report, tmp_path / "map.png")
+    assert not (tmp_path / "map.png").exists()

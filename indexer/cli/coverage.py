@@ -45,13 +45,13 @@ def coverage_command(
     if plot is not None:
         charts.check_target(plot)
     report = coverage(open_searcher(index), interval, outlet or ())
-    if plot is not None:
-        for warning in charts.coverage_heatmap(report, plot):
-            err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
-        err_console.print(f"heat map written to {escape(str(plot))}", highlight=False, soft_wrap=True)
     emit_counts(
         fmt,
         lambda: output.coverage_json(report),
         lambda out: output.write_coverage_csv(report, out),
         lambda: output.coverage_view(report),
     )
+    if plot is not None:
+        for warning in charts.coverage_heatmap(report, plot):
+            err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        err_console.print(f"heat map written to {escape(str(plot))}", highlight=False, soft_wrap=True)
