@@ -24,8 +24,9 @@ from rich.table import Table
 from rich.text import Text
 
 from indexer.article import TIME_SOURCES
+from indexer.coverage import Coverage, Dated, DisplayRange, Gap, ShownHistogram
 from indexer.highlight import Fragment
-from indexer.search import Histogram, Hit, Page, StoredArticle, TermCounts, local_time
+from indexer.search import Hit, Page, StoredArticle, TermCounts, local_time
 
 if TYPE_CHECKING:
     from indexer.ingest import Summary
@@ -145,28 +146,44 @@ def hits_table(page: Page, timezone: str, offset: int = 0) -> Table:
     return table
 
 
-def histogram_rows(histogram: Histogram) -> list[dict[str, Any]]:
+def histogram_rows(shown: ShownHistogram) -> list[dict[str, Any]]:
+    """One row per period: its label, start, matching articles, and every archived article of the outlets asked for
+    (0: the period is outside their coverage)."""
     return [
-        {"period": bucket.label, "start": bucket.start.isoformat(), "count": bucket.count}
-        for bucket in histogram.buckets
+        {"period": bucket.label, "start": bucket.start.isoformat(), "count": bucket.count, "archived": held}
+        for bucket, held in zip(shown.histogram.buckets, shown.archived, strict=True)
     ]
 
 
-def histogram_json(histogram: Histogram) -> str:
+def _range_dict(shown: DisplayRange) -> dict[str, Any]:
+    within = shown.within
+    return {
+        "from": within.start.isoformat() if within and within.start else None,
+        "to": within.end.isoformat() if within and within.end else None,
+        "reason": shown.reason,
+    }
+
+
+def histogram_json(shown: ShownHistogram) -> str:
+    histogram = shown.histogram
     return _dumps(
         {
             "interval": histogram.interval,
             "total": histogram.total,
             "undated": histogram.undated,
-            "buckets": histogram_rows(histogram),
+            "outside": histogram.outside,
+            "range": _range_dict(shown.shown),
+            "outlets": list(shown.outlets),
+            "uncovered": shown.uncovered,
+            "buckets": histogram_rows(shown),
         }
     )
 
 
-def write_histogram_csv(histogram: Histogram, out: IO[str]) -> None:
+def write_histogram_csv(shown: ShownHistogram, out: IO[str]) -> None:
     writer = csv.writer(out)
-    writer.writerow(["period", "start", "count"])
-    for row in histogram_rows(histogram):
+    writer.writerow(["period", "start", "count", "archived"])
+    for row in histogram_rows(shown):
         _csv_row(writer, row.values())
 
 
@@ -175,17 +192,47 @@ def _bar(count: int, largest: int) -> str:
     return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
 
 
-def histogram_table(histogram: Histogram) -> Table:
-    """Period, count and a bar scaled to the largest period."""
-    caption = f"{histogram.undated:,} matching articles have no publish time" if histogram.undated else None
-    table = Table(title=f"{histogram.total:,} articles per {histogram.interval}", title_justify="left", caption=caption)
+def _whose(outlets: tuple[str, ...]) -> str:
+    return f"of {', '.join(outlets)} " if outlets else ""
+
+
+def _articles(count: int) -> str:
+    return f"{count:,} matching article" + ("" if count == 1 else "s")
+
+
+def histogram_notes(shown: ShownHistogram) -> list[str]:
+    """Why the histogram starts and ends where it does, and every matching article it doesn't show."""
+    histogram = shown.histogram
+    notes = [f"range: {shown.shown.reason}"]
+    if histogram.outside:
+        notes.append(
+            f"not shown: {_articles(histogram.outside)} published outside this range (outliers, listed by "
+            "`indexer coverage`; --from/--to show any range)"
+        )
+    if histogram.undated:
+        notes.append(f"not shown: {_articles(histogram.undated)} without a publish time")
+    if shown.uncovered:
+        notes.append(
+            f"not archived: the archive holds no article {_whose(shown.outlets)}at all for {len(shown.uncovered):,} "
+            "of these periods, so a 0 there says nothing about what was published"
+        )
+    return notes
+
+
+def histogram_table(shown: ShownHistogram) -> Group:
+    """Period, count and a bar scaled to the largest period, periods outside the outlets' coverage marked; then
+    :func:`histogram_notes`."""
+    histogram = shown.histogram
+    shown_total = histogram.total - histogram.outside - histogram.undated
+    table = Table(title=f"{shown_total:,} articles per {histogram.interval}", title_justify="left")
     table.add_column(histogram.interval, no_wrap=True)
     table.add_column("articles", justify="right")
     table.add_column("", no_wrap=True)
     largest = max((bucket.count for bucket in histogram.buckets), default=0)
-    for bucket in histogram.buckets:
-        table.add_row(bucket.label, f"{bucket.count:,}", Text(_bar(bucket.count, largest), style="cyan"))
-    return table
+    for bucket, held in zip(histogram.buckets, shown.archived, strict=True):
+        bar = Text(_bar(bucket.count, largest), style="cyan") if held else Text("not archived", style="dim")
+        table.add_row(bucket.label, f"{bucket.count:,}", bar)
+    return Group(table, *(Text(note, style="dim") for note in histogram_notes(shown)))
 
 
 def terms_json(counts: TermCounts) -> str:
@@ -327,3 +374,152 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
     data["report"] = str(summary.report) if summary.report else None
     data["complete"] = summary.complete
     return data
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+OUTLIERS_SHOWN = 20
+"""Outliers listed in the terminal; JSON lists up to :data:`indexer.coverage.OUTLIER_LIMIT`."""
+GRID_PERIODS = 24
+"""Up to this many periods, the terminal also shows the exact counts per outlet and period."""
+
+
+def _spark(counts: list[int]) -> str:
+    """One character per period: · for none, else a block whose height is the count relative to the largest."""
+    largest = max(counts, default=0)
+    return "".join(SPARKS[(len(SPARKS) - 1) * count // largest] if count else "·" for count in counts)
+
+
+def _dated_dict(item: Dated | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    return {"id": item.id, "outlet": item.outlet, "published_at": item.published.isoformat(), "title": item.title}
+
+
+def coverage_json(report: Coverage) -> str:
+    span = report.span
+    return _dumps(
+        {
+            "interval": report.interval,
+            "total": report.total,
+            "undated": report.undated,
+            "span": span
+            and {
+                "from": span.start.isoformat(),
+                "to": span.end.isoformat(),
+                "inside": span.inside,
+                "dated": span.dated,
+            },
+            "periods": [
+                {"period": label, "start": start.isoformat()}
+                for label, start in zip(report.labels, report.periods, strict=True)
+            ],
+            "outlets": [
+                {
+                    "outlet": row.outlet,
+                    "total": row.total,
+                    "counts": row.counts,
+                    "first": _dated_dict(row.first),
+                    "last": _dated_dict(row.last),
+                    "empty": row.empty,
+                    "longest_gap": row.longest_gap and dataclasses.asdict(row.longest_gap),
+                    "outliers": row.outliers,
+                    "undated": row.undated,
+                }
+                for row in report.outlets
+            ],
+            "outlier_total": report.outlier_total,
+            "outliers": [_dated_dict(item) for item in report.outliers],
+        }
+    )
+
+
+def write_coverage_csv(report: Coverage, out: IO[str]) -> None:
+    """One row per outlet and period, then per outlet its rows ``outliers`` and ``undated`` (no start): an outlet's
+    counts add up to its articles."""
+    writer = csv.writer(out)
+    writer.writerow(["outlet", "period", "start", "count"])
+    for row in report.outlets:
+        for label, start, count in zip(report.labels, report.periods, row.counts, strict=True):
+            _csv_row(writer, [row.outlet, label, start.isoformat(), count])
+        _csv_row(writer, [row.outlet, "outliers", "", row.outliers])
+        _csv_row(writer, [row.outlet, "undated", "", row.undated])
+
+
+def _day(item: Dated | None) -> str:
+    return item.published.strftime("%Y-%m-%d") if item else "-"
+
+
+def _gap(gap: Gap | None) -> str:
+    if gap is None:
+        return "-"
+    return gap.first if gap.periods == 1 else f"{gap.periods}: {gap.first}–{gap.last}"
+
+
+def _coverage_counts(report: Coverage) -> Table:
+    """The exact count per outlet and period (· for none), for a few periods; a heat strip per outlet for many."""
+    if len(report.labels) <= GRID_PERIODS:
+        grid = Table(title=f"articles per outlet and {report.interval}", title_justify="left")
+        grid.add_column("outlet", no_wrap=True)
+        for label in report.labels:
+            grid.add_column(label, justify="right")
+        for row in report.outlets:
+            cells = (f"{count:,}" if count else Text("·", style="dim") for count in row.counts)
+            grid.add_row(_text(row.outlet), *cells)
+        return grid
+    heat = Table(
+        title=f"per {report.interval}, {report.labels[0]} … {report.labels[-1]}",
+        title_justify="left",
+        caption=f"· none, {SPARKS[0]}…{SPARKS[-1]} up to the outlet's busiest {report.interval} (counts: --csv)",
+        caption_justify="left",
+    )
+    heat.add_column("outlet", no_wrap=True)
+    heat.add_column("", overflow="fold")
+    for row in report.outlets:
+        heat.add_row(_text(row.outlet), Text(_spark(row.counts), style="cyan"))
+    return heat
+
+
+def coverage_view(report: Coverage) -> Group:
+    """Per outlet: articles, first and last article inside the dense span, the periods without articles between
+    them and the longest run of them, outliers and undated articles; then the counts per period (a grid, or heat
+    strips for many periods) and the outliers."""
+    span = report.span
+    where = f"dense span {span.start:%Y-%m-%d} to {span.last_day:%Y-%m-%d}" if span else "no dated articles"
+    table = Table(
+        title=f"{report.total:,} articles from {len(report.outlets):,} outlets, {where}",
+        title_justify="left",
+        caption=f"first/last: inside the dense span; empty: {report.interval}s without articles between them",
+        caption_justify="left",
+    )
+    for name in ("outlet", "articles", "first", "last", "empty", "longest gap", "outliers", "undated"):
+        right = name in {"articles", "empty", "outliers", "undated"}
+        table.add_column(
+            name, justify="right" if right else "left", no_wrap=True, min_width=10 if name == "longest gap" else None
+        )
+    for row in report.outlets:
+        table.add_row(
+            _text(row.outlet),
+            f"{row.total:,}",
+            _day(row.first),
+            _day(row.last),
+            f"{len(row.empty):,}",
+            _gap(row.longest_gap),
+            f"{row.outliers:,}",
+            f"{row.undated:,}",
+        )
+    parts: list[RenderableType] = [table]
+    if report.labels:
+        parts.append(_coverage_counts(report))
+    if report.outliers:
+        more = report.outlier_total - min(len(report.outliers), OUTLIERS_SHOWN)
+        outliers = Table(
+            title=f"{report.outlier_total:,} articles with an outlier publish time (far outside the span, or future)",
+            title_justify="left",
+            caption=f"{more:,} more: --json lists them" if more > 0 else None,
+        )
+        for name in ("published", "id", "title"):
+            outliers.add_column(name, overflow="fold")
+        for item in report.outliers[:OUTLIERS_SHOWN]:
+            outliers.add_row(item.published.strftime("%Y-%m-%d %H:%M"), _text(item.id), _text(item.title))
+        parts.append(outliers)
+    return Group(*parts)

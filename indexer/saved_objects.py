@@ -190,10 +190,14 @@ def _lens_problems(chart: LensChart, known: set[tuple[str, str]]) -> list[str]:
         order = chart.layers()[layer_id].get("columnOrder", [])
         if set(order) != columns:
             problems.append(f"{chart.where}: layer {layer_id} columnOrder does not list exactly its columns")
-    for layer in chart.attributes.get("state", {}).get("visualization", {}).get("layers", []):
+    visualization = chart.attributes.get("state", {}).get("visualization", {})
+    flat = [visualization] if "layerId" in visualization else []  # one-layer charts (heat map): no layer list
+    for layer in [*visualization.get("layers", []), *flat]:
         accessors = [
             *layer.get("accessors", []),
             layer.get("xAccessor"),
+            layer.get("yAccessor"),
+            layer.get("valueAccessor"),
             layer.get("splitAccessor"),  # Kibana before the list below: one split column
             *layer.get("splitAccessors", []),
         ]

@@ -26,7 +26,7 @@ from indexer.errors import IndexerError, IndexMissing, QueryError
 from indexer.highlight import Fragment, Needle, fragments, needle
 from indexer.mapping import IndexMeta
 from indexer.paging import KEEP_ALIVE, PAGE_SIZE, Pages
-from indexer.query import DATE_FIELD, KEYWORD_FIELDS, Query, parse, to_dsl
+from indexer.query import DATE_FIELD, KEYWORD_FIELDS, DateRange, Query, parse, recall_clause, to_dsl
 from indexer.segment import Segmenter, get_segmenter
 
 Sort = Literal["relevance", "newest", "oldest"]
@@ -124,15 +124,17 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class Histogram:
-    """Matching articles per period, empty periods included; ``undated`` ones have no publish time."""
+    """Matching articles per period, empty periods included; ``undated`` ones have no publish time, ``outside``
+    ones were published outside the range the buckets were limited to."""
 
     interval: str
     total: int
     buckets: list[Bucket]
+    outside: int = 0
 
     @property
     def undated(self) -> int:
-        return self.total - sum(bucket.count for bucket in self.buckets)
+        return self.total - self.outside - sum(bucket.count for bucket in self.buckets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,8 +263,12 @@ class Searcher:
         )
         return HitStream(pages, _needles(query) if highlight else [])
 
-    def histogram(self, query: Query, interval: Interval = "month") -> Histogram:
-        """Matching articles per day/week/month/year in the configured time zone, empty periods included."""
+    def histogram(self, query: Query, interval: Interval = "month", within: DateRange | None = None) -> Histogram:
+        """Matching articles per day/week/month/year in the configured time zone, empty periods included.
+
+        The periods run from the first to the last match (or over the query's own date range). With `within`, only
+        matches published in that range are bucketed, and the others are counted as ``outside``.
+        """
         if interval not in INTERVALS:
             raise QueryError(f"unknown interval {interval!r}: use one of {', '.join(INTERVALS)}")
         spec: dict[str, Any] = {
@@ -271,23 +277,24 @@ class Searcher:
             "time_zone": self.settings.timezone,
             "min_doc_count": 0,
         }
-        bounds = query.date_bounds()
-        extended = {"min": bounds.start and _millis(bounds.start), "max": bounds.end and _millis(bounds.end) - 1}
-        if any(extended.values()):
-            spec["extended_bounds"] = {key: value for key, value in extended.items() if value}
-        answer = self.es.search(
-            index=self._alias(),
-            query=self.dsl(query),
-            size=0,
-            track_total_hits=True,
-            aggs={"periods": {"date_histogram": spec}},
-        )
+        extended = millis_bounds(query.date_bounds())
+        if extended:
+            spec["extended_bounds"] = extended
+        aggs: dict[str, Any] = {"periods": {"date_histogram": spec}}
+        if within is not None:
+            aggs = {
+                "shown": {"filter": recall_clause(within), "aggs": aggs},
+                "outside": {"filter": outside_clause(within)},
+            }
+        answer = self.es.search(index=self._alias(), query=self.dsl(query), size=0, track_total_hits=True, aggs=aggs)
+        found = answer["aggregations"]
         zone = ZoneInfo(self.settings.timezone)
         buckets = []
-        for raw in answer["aggregations"]["periods"]["buckets"]:
+        for raw in found.get("shown", found)["periods"]["buckets"]:
             start = datetime.fromtimestamp(raw["key"] / 1000, zone)
             buckets.append(Bucket(start, raw["doc_count"], start.strftime(LABELS[interval])))
-        return Histogram(interval, answer["hits"]["total"]["value"], buckets)
+        outside = found.get("outside", {}).get("doc_count", 0)
+        return Histogram(interval, answer["hits"]["total"]["value"], buckets, outside)
 
     def terms(self, query: Query, name: TermField, size: int = 20) -> TermCounts:
         """The `size` most frequent values of person/place/org/outlet/keyword among the matching articles."""
@@ -342,6 +349,17 @@ class Searcher:
 
 def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def outside_clause(bounds: DateRange) -> dict[str, Any]:
+    """Matches the dated articles published outside `bounds`."""
+    return {"bool": {"filter": [{"exists": {"field": DATE_FIELD}}], "must_not": [recall_clause(bounds)]}}
+
+
+def millis_bounds(bounds: DateRange) -> dict[str, int]:
+    """`bounds` as a date_histogram's ``extended_bounds`` (epoch ms, both ends included)."""
+    ends = {"min": bounds.start and _millis(bounds.start), "max": bounds.end and _millis(bounds.end) - 1}
+    return {key: value for key, value in ends.items() if value}
 
 
 def _url_variants(url: str) -> list[str]:

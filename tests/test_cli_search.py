@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 from elasticsearch import Elasticsearch
 
+from indexer import coverage, output
 from indexer.config import Settings
 from indexer.search import Searcher
 from tests.conftest import EXAMPLES, SecureNode
@@ -70,15 +71,17 @@ def test_all_jsonl_csv_and_count_agree(searcher: Searcher) -> None:
 
 def test_histogram_and_terms_outputs(searcher: Searcher) -> None:
     histogram = json.loads(
-        run_cli("histogram", "--index", searcher.index, "中国", "--interval", "week", "--json").stdout
+        run_cli("histogram", "--index", searcher.index, "中国", "--interval", "day", "--json").stdout
     )
-    assert sum(b["count"] for b in histogram["buckets"]) + histogram["undated"] == histogram["total"]
+    shown = sum(b["count"] for b in histogram["buckets"])
+    assert shown + histogram["undated"] + histogram["outside"] == histogram["total"]
     assert histogram["total"] == searcher.count(searcher.parse("中国"))
-    assert any(b["count"] == 0 for b in histogram["buckets"]), "empty weeks are included"
+    assert any(b["count"] == 0 for b in histogram["buckets"]), "empty days are included"
     table = run_cli("histogram", "--index", searcher.index, "中国", "--interval", "month")
-    assert "█" in table.stdout
+    assert "█" in table.stdout and "range: from the first match inside the archive's dense span" in table.stdout
     rows = list(csv.DictReader(io.StringIO(run_cli("histogram", "--index", searcher.index, "中国", "--csv").stdout)))
-    assert [int(row["count"]) for row in rows] == [b.count for b in searcher.histogram(searcher.parse("中国")).buckets]
+    expected_rows = output.histogram_rows(coverage.histogram(searcher, searcher.parse("中国")))
+    assert [{key: str(value) for key, value in row.items()} for row in expected_rows] == rows
     terms = json.loads(
         run_cli("terms", "--index", searcher.index, "--field", "outlet", "--limit", "3", "--json").stdout
     )
@@ -112,7 +115,15 @@ def test_malformed_queries_are_one_line(searcher: Searcher, args: list[str], nee
 @pytest.mark.es
 def test_missing_index_says_how_to_index() -> None:
     missing = f"missing-{uuid.uuid4().hex[:6]}"
-    for command in (["search", "中国"], ["histogram", "中国"], ["terms"], ["show", "dw:a-1"], ["search", "--all", "a"]):
+    commands = (
+        ["search", "中国"],
+        ["histogram", "中国"],
+        ["terms"],
+        ["coverage"],
+        ["show", "dw:a-1"],
+        ["search", "--all", "a"],
+    )
+    for command in commands:
         assert_one_line_error(run_cli(*command, "--index", missing), "indexer index")
 
 

@@ -127,7 +127,7 @@ def test_ndjson_parses_is_normalized_and_every_reference_resolves_within_the_fil
     search = _get(objects, SEARCH)["attributes"]
     assert (search["columns"], search["sort"]) == (["outlet", "title", "url"], [["published_at", "desc"]])
     panels = _panels(objects)
-    assert [panel["type"] for panel in panels] == ["lens"] * 6 + ["search"]
+    assert [panel["type"] for panel in panels] == ["lens"] * 7 + ["search"]
     assert _get(objects, DASHBOARD)["attributes"]["title"] == "News archive"
     assert reference_problems(objects) == []
 
@@ -136,7 +136,7 @@ def test_reference_check_reports_objects_missing_from_the_file_and_undefined_ref
     objects = [obj for obj in copy.deepcopy(load_objects()) if (obj["type"], obj["id"]) != DATA_VIEW]
     problems = reference_problems(objects)
     assert any("search news-articles-search refers to index-pattern news-articles-data-view" in p for p in problems)
-    assert sum("has no data view reference in the file" in problem for problem in problems) == 6
+    assert sum("has no data view reference in the file" in problem for problem in problems) == 7
 
     objects = copy.deepcopy(load_objects())
     search_panel = _panels(objects)[-1]
@@ -199,12 +199,29 @@ def test_lens_checker_checks_split_accessors_in_the_list_form_and_the_single_for
     assert reference_problems(objects) == [f"{where} gone is not a column of layer {layer['layerId']}"]
 
 
+def test_the_coverage_heat_map_counts_outlets_per_week_and_its_accessors_are_checked() -> None:
+    """A heat map keeps its accessors on the visualization itself (no layer list): they are checked too."""
+    objects = copy.deepcopy(load_objects())
+    panels = _panels(objects)
+    heat_map = next(panel for panel in panels if panel["title"].startswith("Coverage"))
+    columns = {column["operationType"]: column for column in _lens_columns(heat_map)}
+    assert (columns["terms"]["sourceField"], columns["date_histogram"]["sourceField"]) == ("outlet", "published_at")
+    visualization = heat_map["embeddableConfig"]["attributes"]["state"]["visualization"]
+    assert visualization["shape"] == "heatmap"
+    visualization["yAccessor"] = "no-such-column"
+    _set_panels(objects, panels)
+    where = f"dashboard news-archive-dashboard panel {heat_map['title']!r}"
+    assert reference_problems(objects) == [
+        f"{where}: accessor no-such-column is not a column of layer {visualization['layerId']}"
+    ]
+
+
 def test_the_dashboard_is_stamped_past_the_lens_migrations_that_would_wipe_its_charts() -> None:
     objects = load_objects()
     dashboard = _get(objects, DASHBOARD)
     assert version_tuple(dashboard["typeMigrationVersion"]) >= (10, 0, 0)
     charts = list(lens_charts(objects))
-    assert len(charts) == 6
+    assert len(charts) == 7
     # Lens's 8.6.0 migration sets datasourceStates to {formBased: datasourceStates.indexpattern}: here that is the
     # empty entry Kibana exports beside formBased, so every layer would be gone.
     for chart in charts:

@@ -67,7 +67,16 @@ def test_reindex_delete_old_refuses_a_foreign_alias_and_deletes_nothing(
 
 @pytest.mark.parametrize(
     "command",
-    [["stats"], ["doctor"], ["search", "x"], ["search", "--count", "x"], ["show", "1"], ["terms"], ["histogram"]],
+    [
+        ["stats"],
+        ["doctor"],
+        ["search", "x"],
+        ["search", "--count", "x"],
+        ["show", "1"],
+        ["terms"],
+        ["histogram"],
+        ["coverage"],
+    ],
 )
 def test_every_command_refuses_a_foreign_alias_naming_the_index(
     es_settings: Settings, alias: str, decoy: str, command: list[str]

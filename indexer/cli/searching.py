@@ -27,6 +27,7 @@ from indexer.cli.app import (
     open_searcher,
     to_stdout,
 )
+from indexer.coverage import histogram as shown_histogram
 from indexer.errors import IndexerError
 from indexer.paging import KEEP_ALIVE, PagingCut
 from indexer.query import Query
@@ -142,10 +143,13 @@ def histogram_command(
 ) -> None:
     """Matching articles per day, week (from Monday), month or year, with a bar chart; empty periods included.
 
+    Without --from/--to (or date:) the periods run from the first to the last match inside the archive's dense
+    span (see `indexer coverage`), not from a far-off outlier; the table says why, and counts the matches outside.
+    Periods for which the archive holds no article of the outlets asked for (all outlets when none) are marked.
     Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC).
     """
     searcher, parsed = count_query(index, query, outlet, date_from, date_to)
-    histogram = searcher.histogram(parsed, interval)
+    histogram = shown_histogram(searcher, parsed, interval)
     emit_counts(
         one_format(json=json_output, csv=csv_output),
         lambda: output.histogram_json(histogram),
