@@ -1,10 +1,10 @@
 """The `indexer` command line: a thin layer that wires options to the library modules.
 
-One module per group of commands (:mod:`.nodes`, :mod:`.indexing`, :mod:`.searching`, :mod:`.dashboards`);
-importing them registers their commands on :data:`.app.app`.
+One module per group of commands (:mod:`.nodes`, :mod:`.indexing`, :mod:`.searching`, :mod:`.analysis`,
+:mod:`.dashboards`); importing them registers their commands on :data:`.app.app`.
 """
 
-from indexer.cli import dashboards, indexing, nodes, searching
+from indexer.cli import analysis, dashboards, indexing, nodes, searching
 from indexer.cli.app import app, main
 
-__all__ = ["app", "dashboards", "indexing", "main", "nodes", "searching"]
+__all__ = ["analysis", "app", "dashboards", "indexing", "main", "nodes", "searching"]
