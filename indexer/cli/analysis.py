@@ -90,13 +90,19 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -
         numeric = bool(rows) and isinstance(rows[0][name], int | float)
         table.add_column(name, justify="right" if numeric else "left", overflow="fold")
     for row in rows:
-        cells = []
-        for name in columns:
-            value = row[name]
-            shown = "∞" if value is None else f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
-            cells.append(Text(output.terminal_safe(shown) if isinstance(value, str) else shown))
-        table.add_row(*cells)
+        table.add_row(*(_cell(row[name]) for name in columns))
     return table
+
+
+def _cell(value: object) -> Text:
+    """A number with separators (floats to two places), ∞ for a ratio with nothing to divide by, or text."""
+    if value is None:
+        return Text("∞")
+    if isinstance(value, float):
+        return Text(f"{value:,.2f}")
+    if isinstance(value, int):
+        return Text(f"{value:,}")
+    return Text(output.terminal_safe(str(value)))
 
 
 def _emit(fmt: str, data: dict[str, Any], columns: Sequence[str], rows: list[dict[str, Any]], title: str) -> None:
