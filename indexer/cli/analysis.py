@@ -84,11 +84,14 @@ def _write_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]], out: IO[s
         writer.writerow([output.csv_safe("" if row[name] is None else row[name]) for name in columns])
 
 
-def _table(title: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> Table:
+def _table(
+    title: str, columns: Sequence[str], rows: Sequence[dict[str, Any]], labels: dict[str, str] | None = None
+) -> Table:
     table = Table(title=title, title_justify="left")
     for name in columns:
         numeric = bool(rows) and isinstance(rows[0][name], int | float)
-        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+        label = (labels or {}).get(name, name)
+        table.add_column(label, justify="right" if numeric else "left", overflow="fold", no_wrap=name != "title")
     for row in rows:
         table.add_row(*(_cell(row[name]) for name in columns))
     return table
@@ -99,19 +102,26 @@ def _cell(value: object) -> Text:
     if value is None:
         return Text("∞")
     if isinstance(value, float):
-        return Text(f"{value:,.2f}")
+        return Text(f"{value:,.1f}")
     if isinstance(value, int):
         return Text(f"{value:,}")
     return Text(output.terminal_safe(str(value)))
 
 
-def _emit(fmt: str, data: dict[str, Any], columns: Sequence[str], rows: list[dict[str, Any]], title: str) -> None:
+def _emit(
+    fmt: str,
+    data: dict[str, Any],
+    columns: Sequence[str],
+    rows: list[dict[str, Any]],
+    title: str,
+    labels: dict[str, str] | None = None,
+) -> None:
     if fmt == "json":
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif fmt == "csv":
         to_stdout(lambda out: _write_csv(columns, rows, out))
     else:
-        console.print(_table(title, columns, rows))
+        console.print(_table(title, columns, rows, labels))
 
 
 SAMPLE_COLUMNS = ("#", "date", "outlet", "title", "id")
@@ -247,6 +257,17 @@ KEY_COLUMNS = (
     "log_likelihood",
     "percent_diff",
 )
+KEY_LABELS = {
+    "focus_freq": "focus",
+    "reference_freq": "ref",
+    "focus_per_million": "focus/M",
+    "reference_per_million": "ref/M",
+    "focus_docs": "docs",
+    "reference_docs": "ref docs",
+    "log_likelihood": "LL",
+    "percent_diff": "%DIFF",
+}
+"""Short column names for the table (CSV and JSON keep the long ones)."""
 
 
 @app.command("keyness", context_settings=QUERY_CONTEXT)
@@ -289,4 +310,4 @@ def keyness_command(
     err_console.print(_analysed_line("reference", found.reference), highlight=False)
     rows = [dataclasses.asdict(key) for key in found.keys]
     title = f"focus {found.focus_words:,} words, reference {found.reference_words:,} words"
-    _emit(fmt, dataclasses.asdict(found), KEY_COLUMNS, rows, title)
+    _emit(fmt, dataclasses.asdict(found), KEY_COLUMNS, rows, title, KEY_LABELS)
