@@ -238,12 +238,13 @@ def collocates_command(
         _emit(fmt, collocates_data(found), COLLOCATE_COLUMNS, rows, "")
         return
     for group in found.groups:
+        where = f"{group.group}: " if group.group else ""
         title = (
-            f"{group.group + ': ' if group.group else ''}{group.nodes:,} matches in {group.articles:,} articles, "
-            f"{group.words:,} words; {found.measure}, window ±{found.window}"
+            f"{where}{group.nodes:,} matches of the query in {group.articles:,} articles, {group.words:,} words; "
+            f"{found.measure}, window ±{found.window}"
         )
-        columns = COLLOCATE_COLUMNS[1:]
-        console.print(_table(title, columns, [row for row in rows if row["group"] == group.group]))
+        console.print(Text(output.terminal_safe(title)))
+        console.print(_table("", COLLOCATE_COLUMNS[1:], [row for row in rows if row["group"] == group.group]))
 
 
 KEY_COLUMNS = (
