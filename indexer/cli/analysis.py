@@ -63,12 +63,17 @@ KeepStopOpt = Annotated[bool, typer.Option("--keep-stop-words", help="count stop
 KeepNumbersOpt = Annotated[bool, typer.Option("--keep-numbers", help="count numbers too")]
 
 
-def _word_filter(stop_words: Path | None, keep_stop_words: bool, keep_numbers: bool) -> WordFilter:
+def _text_options(
+    stop_words: Path | None, keep_stop_words: bool, keep_numbers: bool, max_articles: int, seed: int
+) -> tuple[WordFilter, dict[str, object]]:
+    """The word filter of the options collocates and keyness share, and those options as provenance names them."""
     if keep_stop_words:
         chosen: frozenset[str] = frozenset()
     else:
         chosen = stop_words_file(stop_words) if stop_words else default_stop_words()
-    return WordFilter(chosen, numbers=keep_numbers)
+    parameters: dict[str, object] = {"max_articles": max_articles, "seed": seed}
+    parameters |= {"stop_words": str(stop_words or "default"), "keep_stop_words": keep_stop_words}
+    return WordFilter(chosen, numbers=keep_numbers), parameters | {"keep_numbers": keep_numbers}
 
 
 def _analysed_line(what: str, analysed: Analysed) -> str:
@@ -226,12 +231,10 @@ def collocates_command(
     text = " ".join(query)
     parsed = searcher.parse(text, outlet or (), date_from, date_to)
     fmt = one_format(json=json_output, csv=csv_output)
-    words = _word_filter(stop_words, keep_stop_words, keep_numbers)
+    words, shared = _text_options(stop_words, keep_stop_words, keep_numbers, max_articles, seed)
     found = collocates(searcher, parsed, window, measure, min_freq, by, limit, max_articles, seed, words)
     parameters = {"window": window, "measure": measure, "min_freq": min_freq, "by": by, "limit": limit}
-    parameters |= {"max_articles": max_articles, "seed": seed, "stop_words": str(stop_words or "default")}
-    parameters |= {"keep_stop_words": keep_stop_words, "keep_numbers": keep_numbers}
-    save_provenance(provenance, searcher, text, filters(outlet, date_from, date_to), parameters)
+    save_provenance(provenance, searcher, text, filters(outlet, date_from, date_to), parameters | shared)
     err_console.print(_analysed_line("analysed", found.analysed), highlight=False)
     rows = [{"group": group.group, **dataclasses.asdict(item)} for group in found.groups for item in group.collocates]
     if fmt != "table":
@@ -301,12 +304,10 @@ def keyness_command(
     focus_query = searcher.parse(text, outlet or (), date_from, date_to)
     reference_query = searcher.parse(reference, outlet or (), date_from, date_to)
     fmt = one_format(json=json_output, csv=csv_output)
-    words = _word_filter(stop_words, keep_stop_words, keep_numbers)
+    words, shared = _text_options(stop_words, keep_stop_words, keep_numbers, max_articles, seed)
     found: Keyness = keyness(searcher, focus_query, reference_query, min_freq, limit, max_articles, seed, words)
-    parameters = {"reference": reference, "min_freq": min_freq, "limit": limit, "max_articles": max_articles}
-    parameters |= {"seed": seed, "stop_words": str(stop_words or "default")}
-    parameters |= {"keep_stop_words": keep_stop_words, "keep_numbers": keep_numbers}
-    save_provenance(provenance, searcher, text, filters(outlet, date_from, date_to), parameters)
+    parameters = {"reference": reference, "min_freq": min_freq, "limit": limit}
+    save_provenance(provenance, searcher, text, filters(outlet, date_from, date_to), parameters | shared)
     err_console.print(_analysed_line("focus", found.focus), highlight=False)
     err_console.print(_analysed_line("reference", found.reference), highlight=False)
     rows = [dataclasses.asdict(key) for key in found.keys]
