@@ -180,6 +180,16 @@ class Searcher:
             self._behind = lifecycle.existing(self.es, self.index)
         return self.index
 
+    def indices(self) -> dict[str, IndexMeta]:
+        """The indices behind the alias and what each was built with (raises IndexMissing when there is none)."""
+        self._alias()
+        assert self._behind is not None
+        return dict(self._behind)
+
+    def total(self) -> int:
+        """How many articles the index behind the alias holds."""
+        return int(self.es.count(index=self._alias())["count"])
+
     def parse(
         self,
         text: str,
@@ -262,6 +272,38 @@ class Searcher:
             source_includes=list(SOURCE_FIELDS if highlight else LISTING_FIELDS),
         )
         return HitStream(pages, _needles(query) if highlight else [])
+
+    def ids(self, query: Query, fields: Sequence[str] = ()) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The ``_id`` of every matching article with the doc values of `fields` (first value each), over a point
+        in time, in no particular order; no ``_source`` is read."""
+        pages = Pages(
+            self.es,
+            self._alias(),
+            query=self.dsl(query),
+            source=False,
+            docvalue_fields=list(fields),
+        )
+        with pages:
+            for raw in pages.hits():
+                values = raw.get("fields", {})
+                yield raw["_id"], {name: values[name][0] for name in fields if values.get(name)}
+
+    def sources(
+        self, ids: Sequence[str], fields: Sequence[str] = SOURCE_FIELDS, batch: int = 500
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The stored ``_source`` (only `fields`) of the articles `ids`, in the order given; unknown ids are left
+        out."""
+        for start in range(0, len(ids), batch):
+            chunk = list(ids[start : start + batch])
+            answer = self.es.search(
+                index=self._alias(), query={"ids": {"values": chunk}}, size=len(chunk), source_includes=list(fields)
+            )
+            found = {raw["_id"]: raw.get("_source", {}) for raw in answer["hits"]["hits"]}
+            yield from ((doc_id, found[doc_id]) for doc_id in chunk if doc_id in found)
+
+    def hits(self, ids: Sequence[str]) -> list[Hit]:
+        """The listing of the articles `ids` (no highlights), in the order given."""
+        return [_hit({"_id": doc_id, "_source": source}, []) for doc_id, source in self.sources(ids, LISTING_FIELDS)]
 
     def histogram(self, query: Query, interval: Interval = "month", within: DateRange | None = None) -> Histogram:
         """Matching articles per day/week/month/year in the configured time zone, empty periods included.

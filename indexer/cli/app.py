@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from rich.markup import escape
 from indexer.client import explain
 from indexer.config import Settings, load_settings
 from indexer.errors import IndexerError, clip
+from indexer.provenance import provenance, write_provenance
 from indexer.query import Query
 from indexer.search import Searcher
 
@@ -92,6 +94,15 @@ ToOpt = Annotated[str | None, typer.Option("--to", help="published on or before 
 OutletsOpt = Annotated[list[str] | None, typer.Option("--outlet", help="only this outlet; repeat for several")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="print CSV")]
+ProvenanceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--provenance",
+        help="also write where the result came from (command, query, filters, index and its mapping and analysis "
+        "versions, article count, time) as JSON to this file",
+        dir_okay=False,
+    ),
+]
 QUERY_CONTEXT = {"ignore_unknown_options": True}
 """A query may start with an excluded term (-广告 …): not an option."""
 
@@ -126,6 +137,26 @@ def count_query(
     """The searcher and parsed query of `histogram` and `terms` (an empty query counts every article)."""
     searcher = open_searcher(index)
     return searcher, searcher.parse(" ".join(query or ()), outlet or (), date_from, date_to, allow_empty=True)
+
+
+def save_provenance(
+    path: Path | None,
+    searcher: Searcher,
+    query: str,
+    filters: dict[str, object],
+    parameters: dict[str, object] | None = None,
+) -> None:
+    """With --provenance FILE: write the provenance record of this command line (secrets removed) to FILE."""
+    if path is None:
+        return
+    command = state.settings.scrub(shlex.join(["indexer", *sys.argv[1:]]))
+    write_provenance(provenance(searcher, command, query, filters, parameters), path)
+    err_console.print(f"provenance written to {escape(str(path))}", highlight=False, soft_wrap=True)
+
+
+def filters(outlet: list[str] | None, date_from: str | None, date_to: str | None) -> dict[str, object]:
+    """The --outlet/--from/--to filters, as a provenance record names them."""
+    return {"outlet": list(outlet or ()), "from": date_from, "to": date_to}
 
 
 def emit_counts(

@@ -17,14 +17,17 @@ from indexer.cli.app import (
     IndexOpt,
     JsonOpt,
     OutletsOpt,
+    ProvenanceOpt,
     QueryArg,
     ToOpt,
     app,
     console,
     count_query,
     emit_counts,
+    filters,
     one_format,
     open_searcher,
+    save_provenance,
     to_stdout,
 )
 from indexer.coverage import histogram as shown_histogram
@@ -82,6 +85,7 @@ def search_command(
             "(raise it for a slow reader), in Elasticsearch units: 30s, 5m, 1h"
         ),
     ] = KEEP_ALIVE,
+    provenance: ProvenanceOpt = None,
 ) -> None:
     searcher = open_searcher(index)
     parsed = searcher.parse(" ".join(query), outlet or (), date_from, date_to)
@@ -89,7 +93,10 @@ def search_command(
     if count:
         typer.echo(searcher.count(parsed))
         return
+    if provenance is not None and not all_hits:
+        raise typer.BadParameter("is for exports: use it with --all", param_hint="--provenance")
     if all_hits:
+        save_provenance(provenance, searcher, " ".join(query), filters(outlet, date_from, date_to), {"sort": sort})
         _export(searcher, parsed, sort, fmt, _keep_alive(keep_alive))
         return
     page = searcher.search(parsed, sort, limit, offset)
