@@ -21,7 +21,7 @@ from indexer.errors import IndexerError
 from indexer.ingest import IngestOptions, ingest
 from indexer.query import parse
 from indexer.search import Searcher
-from tests.test_cli_search import run
+from tests.nodes import run_cli
 
 DW_MONTHS = (1, 2, 4, 5, 6)
 """dw writes on the 3rd, 10th, 17th and 24th of these months of 2021: March is its gap."""
@@ -142,20 +142,20 @@ def test_dates_asked_for_win(searcher: Searcher) -> None:
 
 
 def test_cli_json_csv_and_plots(archive: str, tmp_path: Path) -> None:
-    report = json.loads(run("coverage", "--index", archive, "--json").stdout)
+    report = json.loads(run_cli("coverage", "--index", archive, "--json").stdout)
     assert report["total"] == len(dated_articles()) + 1 and report["undated"] == 1
     assert {item["id"] for item in report["outliers"]} == set(OUTLIERS)
-    rows = list(csv.DictReader(io.StringIO(run("coverage", "--index", archive, "--csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(run_cli("coverage", "--index", archive, "--csv").stdout)))
     per_outlet = Counter()
     for row in rows:
         per_outlet[row["outlet"]] += int(row["count"])
     assert per_outlet == {row["outlet"]: row["total"] for row in report["outlets"]}, "every article in the CSV"
     for name in ("map.png", "map.svg"):
-        drawn = run("coverage", "--index", archive, "--interval", "week", "--plot", str(tmp_path / name))
+        drawn = run_cli("coverage", "--index", archive, "--interval", "week", "--plot", str(tmp_path / name))
         assert drawn.returncode == 0 and "warning" not in drawn.stderr, drawn.stderr
     assert (tmp_path / "map.png").read_bytes().startswith(b"\x89PNG")
     assert "<svg" in (tmp_path / "map.svg").read_text(encoding="utf-8")
-    refused = run("coverage", "--index", archive, "--plot", str(tmp_path / "map.txt"))
+    refused = run_cli("coverage", "--index", archive, "--plot", str(tmp_path / "map.txt"))
     assert refused.returncode == 1 and "map.txt" in refused.stderr and ".png or .svg" in refused.stderr
     assert not (tmp_path / "map.txt").exists()
 

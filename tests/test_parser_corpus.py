@@ -15,6 +15,8 @@ from indexer.parser import ParseError, parse_file
 
 from .conftest import require_corpus
 
+pytestmark = pytest.mark.slow
+
 CORPUS = require_corpus()
 
 WITHOUT_TEXT = {

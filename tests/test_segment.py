@@ -135,6 +135,7 @@ def test_user_dictionary_adds_words_in_any_script(tmp_path: Path, cache_dir: Pat
     assert segmenter.entities(segmenter.tokens(f"{word}和{word}")).orgs == (word,)
 
 
+@pytest.mark.slow
 def test_version_follows_the_user_dictionary_and_the_engine(
     tmp_path: Path, cache_dir: Path, segmenter: Segmenter, reference: Segmenter
 ) -> None:
@@ -164,6 +165,7 @@ def test_restarts_from_the_dictionary_file(cache_dir: Path, segmenter: Segmenter
     assert {path: path.stat().st_mtime_ns for path in files} == stamps
 
 
+@pytest.mark.slow
 def test_a_broken_dictionary_file_is_rebuilt(tmp_path: Path, segmenter: Segmenter) -> None:
     Segmenter(cache_dir=tmp_path)
     (broken,) = tmp_path.glob("lexicon-*.sqlite")
@@ -254,6 +256,7 @@ def test_engine_dot_never_occurs_in_folded_text() -> None:
     assert fold("\uf900") != "\uf900"
 
 
+@pytest.mark.slow
 def test_native_agrees_with_the_reference_on_the_corpus(
     corpus: Path, segmenter: Segmenter, reference: Segmenter
 ) -> None:
