@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from indexer.article import TIME_SOURCES
+from indexer.compare import Cell, Comparison, share
 from indexer.highlight import Fragment
 from indexer.search import Histogram, Hit, Page, StoredArticle, TermCounts, local_time
 
@@ -327,3 +328,95 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
     data["report"] = str(summary.report) if summary.report else None
     data["complete"] = summary.complete
     return data
+
+
+SERIES_STYLES = ("cyan", "magenta", "green", "yellow", "blue", "red")
+"""Bar colours of the compared queries, in order (repeating)."""
+
+
+def _cell_dict(cell: Cell) -> dict[str, Any]:
+    return {"articles": cell.articles, "counts": cell.counts, "shares": cell.shares}
+
+
+def compare_rows(comparison: Comparison) -> list[dict[str, Any]]:
+    """One dict per period: ``period``, ``start``, ``articles``, ``counts``, ``shares`` (and ``by`` per group)."""
+    rows = []
+    for period in comparison.periods:
+        row = {"period": period.label, "start": period.start.isoformat(), **_cell_dict(period.total)}
+        if comparison.by:
+            row["by"] = {name: _cell_dict(cell) for name, cell in sorted(period.groups.items())}
+        rows.append(row)
+    return rows
+
+
+def compare_json(comparison: Comparison) -> str:
+    return _dumps(
+        {
+            "interval": comparison.interval,
+            "queries": list(comparison.queries),
+            "by": comparison.by,
+            "articles": comparison.articles,
+            "undated": comparison.undated,
+            "periods": compare_rows(comparison),
+        }
+    )
+
+
+def write_compare_csv(comparison: Comparison, out: IO[str]) -> None:
+    """One row per period, query (and group with ``by``): articles, count, share."""
+    writer = csv.writer(out)
+    group = [comparison.by] if comparison.by else []
+    writer.writerow(["period", "start", *group, "query", "articles", "count", "share"])
+    for period in comparison.periods:
+        cells = sorted(period.groups.items()) if comparison.by else [("", period.total)]
+        for name, cell in cells:
+            for query, count in cell.counts.items():
+                fraction = share(count, cell.articles)
+                row = [period.label, period.start.isoformat(), *([name] if comparison.by else [])]
+                _csv_row(writer, [*row, query, cell.articles, count, "" if fraction is None else f"{fraction:.6f}"])
+
+
+def _percent(fraction: float | None) -> str:
+    return "-" if fraction is None else f"{fraction:.1%}"
+
+
+def _compare_table(comparison: Comparison, title: str, cells: list[tuple[str, Cell]]) -> Table:
+    queries = comparison.queries
+    largest = max((fraction or 0 for _, cell in cells for fraction in cell.shares.values()), default=0)
+    styles = _styles(len(queries))
+    legend = "  ".join(f"[{style}]█[/] {number}" for number, style in enumerate(styles, 1))
+    table = Table(title=title, title_justify="left", caption=f"share of the period's articles: {legend}")
+    table.add_column(comparison.interval, no_wrap=True)
+    table.add_column("articles", justify="right")
+    for number, query in enumerate(queries, 1):
+        table.add_column(_text(f"{number} {query}"), justify="right")
+        table.add_column("share", justify="right")
+    table.add_column("", no_wrap=True)
+    for label, cell in cells:
+        values = [item for query in queries for item in (f"{cell.counts[query]:,}", _percent(cell.shares[query]))]
+        bars = Text("\n").join(
+            Text(_bar(round(10_000 * (cell.shares[query] or 0)), round(10_000 * largest)), style=style)
+            for query, style in zip(queries, styles, strict=True)
+        )
+        table.add_row(label, f"{cell.articles:,}", *values, bars)
+    return table
+
+
+def _styles(count: int) -> list[str]:
+    return [SERIES_STYLES[i % len(SERIES_STYLES)] for i in range(count)]
+
+
+def compare_table(comparison: Comparison) -> RenderableType:
+    """Per period: the articles, each query's count and share, and a bar per query scaled to the largest share;
+    with ``by``, one such table per group."""
+    what = f"{comparison.articles:,} articles per {comparison.interval}"
+    if comparison.undated:
+        what += f" ({comparison.undated:,} undated, not in any period)"
+    if not comparison.by:
+        return _compare_table(comparison, what, [(p.label, p.total) for p in comparison.periods])
+    tables = []
+    for group in comparison.groups:
+        empty = Cell(0, dict.fromkeys(comparison.queries, 0))
+        cells = [(p.label, p.groups.get(group, empty)) for p in comparison.periods]
+        tables.append(_compare_table(comparison, f"{comparison.by} {group}: {what}", cells))
+    return Group(*tables)

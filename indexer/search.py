@@ -31,7 +31,7 @@ from indexer.segment import Segmenter, get_segmenter
 
 Sort = Literal["relevance", "newest", "oldest"]
 Interval = Literal["day", "week", "month", "year"]
-TermField = Literal["person", "place", "org", "outlet", "keyword"]
+TermField = Literal["person", "place", "org", "outlet", "region", "kind", "keyword"]
 SORTS: tuple[str, ...] = get_args(Sort)
 INTERVALS: tuple[str, ...] = get_args(Interval)
 TERM_FIELDS: dict[str, str] = {name: KEYWORD_FIELDS[name] for name in get_args(TermField)}
@@ -261,8 +261,9 @@ class Searcher:
         )
         return HitStream(pages, _needles(query) if highlight else [])
 
-    def histogram(self, query: Query, interval: Interval = "month") -> Histogram:
-        """Matching articles per day/week/month/year in the configured time zone, empty periods included."""
+    def period_spec(self, query: Query, interval: Interval) -> dict[str, Any]:
+        """The ``date_histogram`` of `histogram` and `compare`: calendar periods in the configured time zone, empty
+        ones included, spanning the query's date bounds where it has them."""
         if interval not in INTERVALS:
             raise QueryError(f"unknown interval {interval!r}: use one of {', '.join(INTERVALS)}")
         spec: dict[str, Any] = {
@@ -275,22 +276,29 @@ class Searcher:
         extended = {"min": bounds.start and _millis(bounds.start), "max": bounds.end and _millis(bounds.end) - 1}
         if any(extended.values()):
             spec["extended_bounds"] = {key: value for key, value in extended.items() if value}
-        answer = self.es.search(
-            index=self._alias(),
-            query=self.dsl(query),
-            size=0,
-            track_total_hits=True,
-            aggs={"periods": {"date_histogram": spec}},
-        )
-        zone = ZoneInfo(self.settings.timezone)
+        return spec
+
+    def period(self, key: int, interval: Interval) -> tuple[datetime, str]:
+        """The start (configured time zone) and label of the period a ``date_histogram`` bucket key stands for."""
+        start = datetime.fromtimestamp(key / 1000, ZoneInfo(self.settings.timezone))
+        return start, start.strftime(LABELS[interval])
+
+    def aggregate(self, query: Query, aggs: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """The exact number of matching articles and the `aggs` computed over them."""
+        answer = self.es.search(index=self._alias(), query=self.dsl(query), size=0, track_total_hits=True, aggs=aggs)
+        return int(answer["hits"]["total"]["value"]), answer["aggregations"]
+
+    def histogram(self, query: Query, interval: Interval = "month") -> Histogram:
+        """Matching articles per day/week/month/year in the configured time zone, empty periods included."""
+        total, aggregations = self.aggregate(query, {"periods": {"date_histogram": self.period_spec(query, interval)}})
         buckets = []
-        for raw in answer["aggregations"]["periods"]["buckets"]:
-            start = datetime.fromtimestamp(raw["key"] / 1000, zone)
-            buckets.append(Bucket(start, raw["doc_count"], start.strftime(LABELS[interval])))
-        return Histogram(interval, answer["hits"]["total"]["value"], buckets)
+        for raw in aggregations["periods"]["buckets"]:
+            start, label = self.period(raw["key"], interval)
+            buckets.append(Bucket(start, raw["doc_count"], label))
+        return Histogram(interval, total, buckets)
 
     def terms(self, query: Query, name: TermField, size: int = 20) -> TermCounts:
-        """The `size` most frequent values of person/place/org/outlet/keyword among the matching articles."""
+        """The `size` most frequent values of a keyword field (:data:`TERM_FIELDS`) among the matching articles."""
         if name not in TERM_FIELDS:
             raise QueryError(f"unknown field {name!r}: use one of {', '.join(TERM_FIELDS)}")
         if size < 1:
