@@ -171,8 +171,8 @@ def write_histogram_csv(histogram: Histogram, out: IO[str]) -> None:
         _csv_row(writer, row.values())
 
 
-def _bar(count: int, largest: int) -> str:
-    eighths = round(BAR_WIDTH * 8 * count / largest) if largest else 0
+def _bar(count: int, largest: int, width: int = BAR_WIDTH) -> str:
+    eighths = round(width * 8 * count / largest) if largest else 0
     return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
 
 
@@ -330,6 +330,7 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
     return data
 
 
+COMPARE_BAR_WIDTH = 16
 SERIES_STYLES = ("cyan", "magenta", "green", "yellow", "blue", "red")
 """Bar colours of the compared queries, in order (repeating)."""
 
@@ -376,6 +377,11 @@ def write_compare_csv(comparison: Comparison, out: IO[str]) -> None:
                 _csv_row(writer, [*row, query, cell.articles, count, "" if fraction is None else f"{fraction:.6f}"])
 
 
+def _share_bar(fraction: float | None, largest: float, width: int = BAR_WIDTH) -> str:
+    """A bar for a share, scaled to the `largest` share (in steps of 0.01 percentage points)."""
+    return _bar(round(10_000 * (fraction or 0)), round(10_000 * largest), width)
+
+
 def _percent(fraction: float | None) -> str:
     return "-" if fraction is None else f"{fraction:.1%}"
 
@@ -387,15 +393,15 @@ def _compare_table(comparison: Comparison, title: str, cells: list[tuple[str, Ce
     legend = "  ".join(f"[{style}]█[/] {number}" for number, style in enumerate(styles, 1))
     table = Table(title=title, title_justify="left", caption=f"share of the period's articles: {legend}")
     table.add_column(comparison.interval, no_wrap=True)
-    table.add_column("articles", justify="right")
+    table.add_column("articles", justify="right", no_wrap=True)
     for number, query in enumerate(queries, 1):
-        table.add_column(_text(f"{number} {query}"), justify="right")
-        table.add_column("share", justify="right")
+        table.add_column(_text(f"{number} {query}"), justify="right", no_wrap=True)
+        table.add_column("share", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     for label, cell in cells:
         values = [item for query in queries for item in (f"{cell.counts[query]:,}", _percent(cell.shares[query]))]
         bars = Text("\n").join(
-            Text(_bar(round(10_000 * (cell.shares[query] or 0)), round(10_000 * largest)), style=style)
+            Text(_share_bar(cell.shares[query], largest, COMPARE_BAR_WIDTH), style=style)
             for query, style in zip(queries, styles, strict=True)
         )
         table.add_row(label, f"{cell.articles:,}", *values, bars)
@@ -418,5 +424,57 @@ def compare_table(comparison: Comparison) -> RenderableType:
     for group in comparison.groups:
         empty = Cell(0, dict.fromkeys(comparison.queries, 0))
         cells = [(p.label, p.groups.get(group, empty)) for p in comparison.periods]
-        tables.append(_compare_table(comparison, f"{comparison.by} {group}: {what}", cells))
+        articles = sum(cell.articles for _, cell in cells)
+        title = f"{comparison.by} {group}: {articles:,} of the {comparison.articles:,} articles"
+        tables.append(_compare_table(comparison, title, cells))
     return Group(*tables)
+
+
+def share_rows(comparison: Comparison) -> list[dict[str, Any]]:
+    """``histogram --share`` rows: one query's count, the period's articles and the share."""
+    (query,) = comparison.queries
+    return [
+        {
+            "period": period.label,
+            "start": period.start.isoformat(),
+            "count": period.total.counts[query],
+            "articles": period.total.articles,
+            "share": period.total.shares[query],
+        }
+        for period in comparison.periods
+    ]
+
+
+def share_histogram_json(comparison: Comparison) -> str:
+    return _dumps(
+        {
+            "interval": comparison.interval,
+            "query": comparison.queries[0],
+            "articles": comparison.articles,
+            "undated": comparison.undated,
+            "buckets": share_rows(comparison),
+        }
+    )
+
+
+def write_share_histogram_csv(comparison: Comparison, out: IO[str]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(["period", "start", "count", "articles", "share"])
+    for row in share_rows(comparison):
+        _csv_row(writer, [*list(row.values())[:4], "" if row["share"] is None else f"{row['share']:.6f}"])
+
+
+def share_histogram_table(comparison: Comparison) -> Table:
+    """Period, matching articles, all articles under the filters, the share, and a bar scaled to the largest."""
+    rows = share_rows(comparison)
+    table = Table(title=f"share of {comparison.articles:,} articles per {comparison.interval}", title_justify="left")
+    table.add_column(comparison.interval, no_wrap=True)
+    for column in ("matching", "articles", "share"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    largest = max((row["share"] or 0 for row in rows), default=0)
+    for row in rows:
+        bar = _share_bar(row["share"], largest, COMPARE_BAR_WIDTH * 2)
+        cells = (f"{row['count']:,}", f"{row['articles']:,}", _percent(row["share"]))
+        table.add_row(row["period"], *cells, Text(bar, style="cyan"))
+    return table
