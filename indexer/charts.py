@@ -79,8 +79,7 @@ def line_chart(
             axes.yaxis.set_major_formatter(ticker.PercentFormatter(1.0))
         axes.grid(axis="y", alpha=0.3)
         axes.spines[["top", "right"]].set_visible(False)
-        if len(series) > 1:
-            axes.legend(frameon=False)
+        axes.legend(frameon=False)
         figure.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path)
