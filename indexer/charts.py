@@ -49,38 +49,62 @@ def check_path(path: Path) -> Path:
     return path
 
 
+Series = Mapping[str, Sequence[float | None]]
+"""Named lines: one value per period (None where there is none)."""
+
+
 def line_chart(
     path: Path,
     labels: Sequence[str],
-    series: Mapping[str, Sequence[float | None]],
+    panels: Mapping[str, Series],
     title: str,
     ylabel: str,
     percent: bool = False,
 ) -> Path:
-    """Draw one line per entry of `series` (values per period of `labels`, None for no value) to `path`; the
-    suffix picks SVG or PNG. With `percent` the values are fractions shown as percentages."""
+    """Draw `panels` (name -> lines, one value per period of `labels`) to `path`, the suffix picking SVG or PNG.
+
+    One panel fills the figure; several are small multiples with a shared y axis, the same colour for the same
+    line name in each and one legend. With `percent` the values are fractions shown as percentages."""
     check_path(path)
     _module("matplotlib").use("Agg")
     pyplot = _module("matplotlib.pyplot")
     ticker = _module("matplotlib.ticker")
     font = cjk_font_properties()
-    with pyplot.rc_context({"font.family": font.get_name(), "axes.unicode_minus": False, "svg.fonttype": "path"}):
-        figure, axes = pyplot.subplots(figsize=(10, 5), dpi=150)
-        positions = range(len(labels))
-        for name, values in series.items():
-            points = [float("nan") if value is None else value for value in values]
-            axes.plot(positions, points, marker="o", markersize=3, linewidth=1.6, label=name)
-        step = max(1, len(labels) // 16)
-        axes.set_xticks(list(positions)[::step], list(labels)[::step], rotation=45, ha="right")
-        axes.set_title(title)
-        axes.set_ylabel(ylabel)
-        axes.set_ylim(bottom=0)
-        if percent:
-            axes.yaxis.set_major_formatter(ticker.PercentFormatter(1.0))
-        axes.grid(axis="y", alpha=0.3)
-        axes.spines[["top", "right"]].set_visible(False)
-        axes.legend(frameon=False)
-        figure.tight_layout()
+    columns = min(len(panels), 2)
+    rows = -(-len(panels) // columns)
+    style = {"font.family": font.get_name(), "axes.unicode_minus": False, "svg.fonttype": "path"}
+    with pyplot.rc_context(style):
+        figure, grid = pyplot.subplots(
+            rows,
+            columns,
+            figsize=(10 if columns == 1 else 12, 5 if rows == 1 else 3.2 * rows + 1),
+            dpi=150,
+            sharex=True,
+            sharey=True,
+            squeeze=False,
+        )
+        positions = list(range(len(labels)))
+        step = max(1, len(labels) // (16 if columns == 1 else 8))
+        for axes, (name, series) in zip(grid.flat, panels.items(), strict=False):
+            for line, values in series.items():
+                points = [float("nan") if value is None else value for value in values]
+                axes.plot(positions, points, marker="o", markersize=3, linewidth=1.6, label=line)
+            axes.set_title(name, fontsize=11)
+            axes.set_xticks(positions[::step], list(labels)[::step], rotation=45, ha="right")
+            if percent:
+                axes.yaxis.set_major_formatter(ticker.PercentFormatter(1.0))
+            axes.grid(axis="y", alpha=0.3)
+            axes.spines[["top", "right"]].set_visible(False)
+            axes.tick_params(labelbottom=True)
+        for axes in list(grid.flat)[len(panels) :]:
+            axes.set_visible(False)
+        for axes in grid[:, 0]:
+            axes.set_ylabel(ylabel)
+            axes.set_ylim(bottom=0)  # after every line is drawn: the axes share their limits
+        handles, names = grid.flat[0].get_legend_handles_labels()
+        figure.suptitle(title)
+        figure.legend(handles, names, loc="upper right", frameon=False, ncols=min(len(names), 4))
+        figure.tight_layout(rect=(0, 0, 1, 0.95))
         path.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path)
         pyplot.close(figure)

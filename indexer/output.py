@@ -415,7 +415,7 @@ def _styles(count: int) -> list[str]:
 def compare_table(comparison: Comparison) -> RenderableType:
     """Per period: the articles, each query's count and share, and a bar per query scaled to the largest share;
     with ``by``, one such table per group."""
-    what = f"{comparison.articles:,} articles per {comparison.interval}"
+    what = f"{comparison.articles:,} articles under the filters, by {comparison.interval}"
     if comparison.undated:
         what += f" ({comparison.undated:,} undated, not in any period)"
     if not comparison.by:
@@ -467,7 +467,8 @@ def write_share_histogram_csv(comparison: Comparison, out: IO[str]) -> None:
 def share_histogram_table(comparison: Comparison) -> Table:
     """Period, matching articles, all articles under the filters, the share, and a bar scaled to the largest."""
     rows = share_rows(comparison)
-    table = Table(title=f"share of {comparison.articles:,} articles per {comparison.interval}", title_justify="left")
+    title = f"matching articles, share of the {comparison.articles:,} under the filters, by {comparison.interval}"
+    table = Table(title=title, title_justify="left")
     table.add_column(comparison.interval, no_wrap=True)
     for column in ("matching", "articles", "share"):
         table.add_column(column, justify="right", no_wrap=True)

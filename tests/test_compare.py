@@ -232,6 +232,6 @@ def test_histogram_share_matches_compare_and_plots_write_png_and_svg(searcher: S
 
 def test_a_plot_file_of_another_type_is_refused_before_querying(tmp_path: Path) -> None:
     with pytest.raises(IndexerError, match=r"must end in \.svg or \.png"):
-        line_chart(tmp_path / "chart.pdf", ["2020"], {"a": [1.0]}, "t", "y")
+        line_chart(tmp_path / "chart.pdf", ["2020"], {"": {"a": [1.0]}}, "t", "y")
     result = run("compare", "川普", "--plot", str(tmp_path / "chart.jpg"), "--es-url", "http://127.0.0.1:1")
     assert result.returncode == 1 and "must end in .svg or .png" in result.stderr and "Traceback" not in result.stderr

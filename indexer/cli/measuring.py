@@ -52,20 +52,16 @@ def run_compare(
 
 
 def plot_comparison(comparison: Comparison, path: Path) -> None:
-    """A line per query (per query and group with ``by``) of its share of each period's articles."""
+    """A line per query of its share of each period's articles; with ``by``, one panel per group."""
     labels = [period.label for period in comparison.periods]
-    series: dict[str, list[float | None]] = {}
-    for query in comparison.queries:
-        if comparison.by is None:
-            series[query] = [period.total.shares[query] for period in comparison.periods]
-            continue
-        for group in comparison.groups:
-            series[f"{query} · {group}"] = [
-                period.groups[group].shares[query] if group in period.groups else None for period in comparison.periods
-            ]
-    split = f" by {comparison.by}" if comparison.by else ""
-    title = f"share of articles per {comparison.interval}{split}"
-    line_chart(path, labels, series, title, "share of the period's articles", percent=True)
+    panels: dict[str, dict[str, list[float | None]]] = {}
+    for group in comparison.groups if comparison.by else [""]:
+        cells = [period.groups.get(group) if comparison.by else period.total for period in comparison.periods]
+        panels[f"{comparison.by} {group}" if comparison.by else ""] = {
+            query: [cell.shares[query] if cell else None for cell in cells] for query in comparison.queries
+        }
+    title = f"share of the articles of each {comparison.interval}"
+    line_chart(path, labels, panels, title, "share of the period's articles", percent=True)
     console.print(f"chart written to {path}", highlight=False)
 
 

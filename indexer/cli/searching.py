@@ -176,8 +176,8 @@ def histogram_command(
     )
     if plot is not None:
         labels = [bucket.label for bucket in histogram.buckets]
-        counts = {"articles": [float(bucket.count) for bucket in histogram.buckets]}
-        line_chart(plot, labels, counts, f"{histogram.total:,} articles per {interval}", "articles")
+        counts = {" ".join(query or ()) or "all articles": [float(bucket.count) for bucket in histogram.buckets]}
+        line_chart(plot, labels, {"": counts}, f"{histogram.total:,} articles per {interval}", "articles")
         console.print(f"chart written to {plot}", highlight=False)
 
 
