@@ -123,11 +123,11 @@ def outlets_command(json_output: JsonOpt = False) -> None:
         ]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    view = Table(title=f"{len(table)} outlets", title_justify="left")
+    regions = ", ".join(f"{code} {name}" for code, name in REGIONS.items())
+    kinds = ", ".join(f"{code} {name}" for code, name in KINDS.items())
+    view = Table(title=f"{len(table)} outlets", title_justify="left", caption=f"region: {regions}\nkind: {kinds}")
     for column in ("outlet", "name", "region", "script", "kind", "origin"):
         view.add_column(column)
     for meta in table.values():
-        region = f"{meta.region} ({REGIONS.get(meta.region, 'unknown')})"
-        kind = f"{meta.kind} ({KINDS.get(meta.kind, 'unknown')})"
-        view.add_row(meta.outlet, meta.name, region, meta.script, kind, meta.origin)
+        view.add_row(meta.outlet, meta.name, meta.region, meta.script, meta.kind, meta.origin)
     console.print(view)
