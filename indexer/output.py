@@ -363,6 +363,10 @@ def compare_json(comparison: Comparison) -> str:
     )
 
 
+def _csv_share(fraction: float | None) -> str:
+    return "" if fraction is None else f"{fraction:.6f}"
+
+
 def write_compare_csv(comparison: Comparison, out: IO[str]) -> None:
     """One row per period, query (and group with ``by``): articles, count, share."""
     writer = csv.writer(out)
@@ -372,9 +376,8 @@ def write_compare_csv(comparison: Comparison, out: IO[str]) -> None:
         cells = sorted(period.groups.items()) if comparison.by else [("", period.total)]
         for name, cell in cells:
             for query, count in cell.counts.items():
-                fraction = share(count, cell.articles)
                 row = [period.label, period.start.isoformat(), *([name] if comparison.by else [])]
-                _csv_row(writer, [*row, query, cell.articles, count, "" if fraction is None else f"{fraction:.6f}"])
+                _csv_row(writer, [*row, query, cell.articles, count, _csv_share(share(count, cell.articles))])
 
 
 def _share_bar(fraction: float | None, largest: float, width: int = BAR_WIDTH) -> str:
@@ -461,7 +464,7 @@ def write_share_histogram_csv(comparison: Comparison, out: IO[str]) -> None:
     writer = csv.writer(out)
     writer.writerow(["period", "start", "count", "articles", "share"])
     for row in share_rows(comparison):
-        _csv_row(writer, [*list(row.values())[:4], "" if row["share"] is None else f"{row['share']:.6f}"])
+        _csv_row(writer, [*list(row.values())[:4], _csv_share(row["share"])])
 
 
 def share_histogram_table(comparison: Comparison) -> Table:
