@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import import_module, resources
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,9 +44,13 @@ def cjk_font_properties() -> FontProperties:
 
 
 def check_path(path: Path) -> Path:
-    """`path` if its suffix names a format we write (.svg or .png)."""
+    """`path` if its suffix names a format we write (.svg or .png) and the plot extra is installed (checked
+    without importing it, so a command can refuse before it does any work)."""
     if path.suffix.lower() not in FORMATS:
         raise IndexerError(f"cannot write a chart to {path}: the name must end in .svg or .png")
+    for name in ("matplotlib", FONT_PACKAGE):
+        if find_spec(name) is None:
+            raise IndexerError(f"cannot draw a chart: {name} is not installed", MISSING)
     return path
 
 
