@@ -14,6 +14,7 @@ The config file is ``$INDEXER_CONFIG`` if set, else ``$XDG_CONFIG_HOME/news-inde
     [index]
     name = "news"
     user_dict = "~/my-words.txt"
+    outlets = "~/my-outlets.toml"   # adds or overrides outlet metadata (region, script, kind)
 
 Secrets (``api_key``, ``password``, ``kibana_password``) are never printed: :meth:`Settings.describe` shows only
 whether they are set and where from.
@@ -154,6 +155,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("timeout", "ES_TIMEOUT", "elasticsearch", "timeout", _positive_float, help="request timeout, seconds"),
     Option("index", "INDEXER_INDEX", "index", "name", check_alias, help="index alias that commands read and write"),
     Option("user_dict", "INDEXER_USER_DICT", "index", "user_dict", _file, help="extra jieba dictionary file"),
+    Option(
+        "outlets_file",
+        "INDEXER_OUTLETS",
+        "index",
+        "outlets",
+        _file,
+        help="outlet metadata file adding or overriding outlets (TOML, as indexer/data/outlets.toml)",
+    ),
     Option("timezone", "INDEXER_TIMEZONE", "index", "timezone", help="time zone for dates and histograms"),
     Option("cache_dir", "INDEXER_CACHE_DIR", "node", "cache_dir", _path, help="managed node's download/data dir"),
     Option("node_port", "INDEXER_NODE_PORT", "node", "port", _port, help="managed node's first HTTP port"),
@@ -195,6 +204,7 @@ class Settings:
     timeout: float = 30.0
     index: str = "news"
     user_dict: Path | None = None
+    outlets_file: Path | None = None
     timezone: str = "UTC"
     cache_dir: Path = field(default_factory=default_cache_dir)
     node_port: int = 9200

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
+from indexer.compare import Comparison
 from indexer.errors import IndexerError, QueryError
 from indexer.query import DATE_FIELD, KEYWORD_FIELDS, DateRange, Keyword, Query, recall_clause
 from indexer.search import LABELS, Histogram, Interval, Searcher, millis_bounds, outside_clause
@@ -331,6 +332,13 @@ def display_range(searcher: Searcher, query: Query, now: datetime | None = None)
         "publish times far outside it are outliers"
     )
     return DisplayRange(span.as_range(), reason, span)
+
+
+def shown_periods(searcher: Searcher, comparison: Comparison, filters: Query) -> Comparison:
+    """`comparison` over the periods a histogram of its `filters` shows by default (:func:`display_range`)."""
+    shown = display_range(searcher, filters)
+    base = searcher.histogram(filters, comparison.interval, shown.within)
+    return comparison.window({bucket.label for bucket in base.buckets}, shown.reason, base.outside)
 
 
 def histogram(

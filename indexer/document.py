@@ -10,6 +10,7 @@ from typing import Any
 from indexer.article import Article, GalleryItem, Image, Link
 from indexer.mapping import LINK_FIELD, VIEW_FIELDS
 from indexer.normalize import char_tokens, script_of
+from indexer.outlet_meta import OutletTable, load_outlets, outlet_fields
 from indexer.segment import Segmenter, Token
 
 
@@ -48,8 +49,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment else None
 
 
-def build_document(article: Article, segmenter: Segmenter, source: SourceFile | None = None) -> dict[str, Any]:
-    """The document to index: original fields, derived chars/words views, entities, keywords and counts.
+def build_document(
+    article: Article, segmenter: Segmenter, source: SourceFile | None = None, outlets: OutletTable | None = None
+) -> dict[str, Any]:
+    """The document to index: original fields, derived chars/words views, entities, keywords, counts, and the
+    outlet's region and kind from `outlets` (default: the package's table).
 
     Entities and keywords come from the displayed text only: link text (its own views) would count the titles of
     related-reading lists as mentions."""
@@ -72,6 +76,7 @@ def build_document(article: Article, segmenter: Segmenter, source: SourceFile | 
     document: dict[str, Any] = {
         "id": article.id,
         "outlet": article.outlet,
+        **outlet_fields(load_outlets() if outlets is None else outlets, article.outlet),
         "host": article.host,
         "url": article.url,
         "title": article.title,

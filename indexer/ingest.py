@@ -46,6 +46,7 @@ from indexer.decision import Decision, Incoming, Stored, decide
 from indexer.document import SourceFile, article_from_source, build_document, document_id
 from indexer.limits import cap
 from indexer.lock import AliasLock
+from indexer.outlet_meta import load_outlets
 from indexer.paging import Pages
 from indexer.parser import DEFAULT_MAX_BYTES, ParseError, parse_bytes, read_article_file
 from indexer.segment import Segmenter, get_segmenter
@@ -172,6 +173,7 @@ def _init_worker(settings: Settings, index: str, max_bytes: int, stop: EventType
         signal.signal(interrupt, signal.SIG_IGN)
     _worker["stop"] = stop
     _worker["segmenter"] = get_segmenter(settings.user_dict, settings.cache_dir)
+    _worker["outlets"] = load_outlets(settings.outlets_file)
     _worker["es"] = connect(settings)
     _worker["index"] = index
     _worker["max_bytes"] = max_bytes
@@ -278,7 +280,7 @@ def _prepare(item: _Read, previous: dict[str, Any] | None) -> Outcome | Prepared
     if decision.action == "duplicate":
         return Outcome(name, "rejected", "duplicate", f"{name}: {decision.detail}", doc_id)
     segmenter: Segmenter = _worker["segmenter"]
-    document = build_document(item.article, segmenter, source)
+    document = build_document(item.article, segmenter, source, _worker["outlets"])
     lines = _index_lines(_worker["index"], doc_id, decision, document)
     if decision.action == "touch":
         return Prepared(name, doc_id, lines, (), touch=True)
@@ -294,7 +296,7 @@ def process_sources(items: Sequence[tuple[str, str, int, dict[str, Any]]]) -> li
         try:
             origin = source.get("source")
             article = article_from_source(source)
-            document = build_document(article, segmenter, SourceFile(**origin) if origin else None)
+            document = build_document(article, segmenter, SourceFile(**origin) if origin else None, _worker["outlets"])
             lines = _index_lines(_worker["index"], doc_id, Decision("index", version), document)
         except Exception as exc:  # report, never stop the run
             results.append(_internal_error(name, exc, doc_id))
@@ -603,6 +605,7 @@ def _pipeline(load: _Load, work: Work, expected: _Expected) -> Summary:
     """Run work items through the worker pool and the bulk sender, accounting for every item."""
     started = time.monotonic()
     es, index, options = load.es, load.index, load.options
+    load_outlets(load.settings.outlets_file)  # a bad outlet file stops the run here, before any worker starts
     load.progress.start(expected.value)
     summary = Summary(index=index)
     tally = _Tally(summary, load.report, load.progress)

@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from indexer.article import TIME_SOURCES
+from indexer.compare import Cell, Comparison, share
 from indexer.coverage import Coverage, Dated, DisplayRange, Gap, ShownHistogram
 from indexer.highlight import Fragment
 from indexer.search import Hit, Page, StoredArticle, TermCounts, local_time
@@ -187,8 +188,8 @@ def write_histogram_csv(shown: ShownHistogram, out: IO[str]) -> None:
         _csv_row(writer, row.values())
 
 
-def _bar(count: int, largest: int) -> str:
-    eighths = round(BAR_WIDTH * 8 * count / largest) if largest else 0
+def _bar(count: int, largest: int, width: int = BAR_WIDTH) -> str:
+    eighths = round(width * 8 * count / largest) if largest else 0
     return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
 
 
@@ -433,6 +434,41 @@ def coverage_json(report: Coverage) -> str:
     )
 
 
+COMPARE_BAR_WIDTH = 16
+SERIES_STYLES = ("cyan", "magenta", "green", "yellow", "blue", "red")
+"""Bar colours of the compared queries, in order (repeating)."""
+
+
+def _cell_dict(cell: Cell) -> dict[str, Any]:
+    return {"articles": cell.articles, "counts": cell.counts, "shares": cell.shares}
+
+
+def compare_rows(comparison: Comparison) -> list[dict[str, Any]]:
+    """One dict per period: ``period``, ``start``, ``articles``, ``counts``, ``shares`` (and ``by`` per group)."""
+    rows = []
+    for period in comparison.periods:
+        row = {"period": period.label, "start": period.start.isoformat(), **_cell_dict(period.total)}
+        if comparison.by:
+            row["by"] = {name: _cell_dict(cell) for name, cell in sorted(period.groups.items())}
+        rows.append(row)
+    return rows
+
+
+def compare_json(comparison: Comparison) -> str:
+    return _dumps(
+        {
+            "interval": comparison.interval,
+            "queries": list(comparison.queries),
+            "by": comparison.by,
+            "articles": comparison.articles,
+            "undated": comparison.undated,
+            "outside": comparison.outside,
+            "range": comparison.range_reason,
+            "periods": compare_rows(comparison),
+        }
+    )
+
+
 def write_coverage_csv(report: Coverage, out: IO[str]) -> None:
     """One row per outlet and period, then per outlet its rows ``outliers`` and ``undated`` (no start): an outlet's
     counts add up to its articles."""
@@ -523,3 +559,141 @@ def coverage_view(report: Coverage) -> Group:
             outliers.add_row(item.published.strftime("%Y-%m-%d %H:%M"), _text(item.id), _text(item.title))
         parts.append(outliers)
     return Group(*parts)
+
+
+def _csv_share(fraction: float | None) -> str:
+    return "" if fraction is None else f"{fraction:.6f}"
+
+
+def write_compare_csv(comparison: Comparison, out: IO[str]) -> None:
+    """One row per period, query (and group with ``by``): articles, count, share."""
+    writer = csv.writer(out)
+    group = [comparison.by] if comparison.by else []
+    writer.writerow(["period", "start", *group, "query", "articles", "count", "share"])
+    for period in comparison.periods:
+        cells = sorted(period.groups.items()) if comparison.by else [("", period.total)]
+        for name, cell in cells:
+            for query, count in cell.counts.items():
+                row = [period.label, period.start.isoformat(), *([name] if comparison.by else [])]
+                _csv_row(writer, [*row, query, cell.articles, count, _csv_share(share(count, cell.articles))])
+
+
+def _share_bar(fraction: float | None, largest: float, width: int = BAR_WIDTH) -> str:
+    """A bar for a share, scaled to the `largest` share (in steps of 0.01 percentage points)."""
+    return _bar(round(10_000 * (fraction or 0)), round(10_000 * largest), width)
+
+
+def _percent(fraction: float | None) -> str:
+    return "-" if fraction is None else f"{fraction:.1%}"
+
+
+def _compare_table(comparison: Comparison, title: str, cells: list[tuple[str, Cell]]) -> Table:
+    queries = comparison.queries
+    largest = max((fraction or 0 for _, cell in cells for fraction in cell.shares.values()), default=0)
+    styles = _styles(len(queries))
+    legend = "  ".join(f"[{style}]█[/] {number}" for number, style in enumerate(styles, 1))
+    table = Table(title=title, title_justify="left", caption=f"share of the period's articles: {legend}")
+    table.add_column(comparison.interval, no_wrap=True)
+    table.add_column("articles", justify="right", no_wrap=True)
+    for number, query in enumerate(queries, 1):
+        table.add_column(_text(f"{number} {query}"), justify="right", no_wrap=True)
+        table.add_column("share", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for label, cell in cells:
+        values = [item for query in queries for item in (f"{cell.counts[query]:,}", _percent(cell.shares[query]))]
+        bars = Text("\n").join(
+            Text(_share_bar(cell.shares[query], largest, COMPARE_BAR_WIDTH), style=style)
+            for query, style in zip(queries, styles, strict=True)
+        )
+        table.add_row(label, f"{cell.articles:,}", *values, bars)
+    return table
+
+
+def _styles(count: int) -> list[str]:
+    return [SERIES_STYLES[i % len(SERIES_STYLES)] for i in range(count)]
+
+
+def comparison_notes(comparison: Comparison) -> list[str]:
+    """Why the periods start and end where they do, and the articles under the filters in no period shown."""
+    notes = [f"range: {comparison.range_reason}"] if comparison.range_reason else []
+    if comparison.outside:
+        notes.append(
+            f"not shown: {comparison.outside:,} articles under the filters published outside this range (outliers, "
+            "listed by `indexer coverage`; --from/--to show any range)"
+        )
+    if comparison.undated:
+        notes.append(f"not shown: {comparison.undated:,} articles under the filters without a publish time")
+    return notes
+
+
+def compare_table(comparison: Comparison) -> RenderableType:
+    """Per period: the articles, each query's count and share, and a bar per query scaled to the largest share;
+    with ``by``, one such table per group; then why the range is what it is."""
+    return Group(_compare_tables(comparison), *(Text(note) for note in comparison_notes(comparison)))
+
+
+def _compare_tables(comparison: Comparison) -> RenderableType:
+    what = f"{comparison.articles:,} articles under the filters, by {comparison.interval}"
+    if not comparison.by:
+        return _compare_table(comparison, what, [(p.label, p.total) for p in comparison.periods])
+    tables = []
+    for group in comparison.groups:
+        empty = Cell(0, dict.fromkeys(comparison.queries, 0))
+        cells = [(p.label, p.groups.get(group, empty)) for p in comparison.periods]
+        articles = sum(cell.articles for _, cell in cells)
+        title = f"{comparison.by} {group}: {articles:,} of the {comparison.articles:,} articles"
+        tables.append(_compare_table(comparison, title, cells))
+    return Group(*tables)
+
+
+def share_rows(comparison: Comparison) -> list[dict[str, Any]]:
+    """``histogram --share`` rows: one query's count, the period's articles and the share."""
+    (query,) = comparison.queries
+    return [
+        {
+            "period": period.label,
+            "start": period.start.isoformat(),
+            "count": period.total.counts[query],
+            "articles": period.total.articles,
+            "share": period.total.shares[query],
+        }
+        for period in comparison.periods
+    ]
+
+
+def share_histogram_json(comparison: Comparison) -> str:
+    return _dumps(
+        {
+            "interval": comparison.interval,
+            "query": comparison.queries[0],
+            "articles": comparison.articles,
+            "undated": comparison.undated,
+            "outside": comparison.outside,
+            "range": comparison.range_reason,
+            "buckets": share_rows(comparison),
+        }
+    )
+
+
+def write_share_histogram_csv(comparison: Comparison, out: IO[str]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(["period", "start", "count", "articles", "share"])
+    for row in share_rows(comparison):
+        _csv_row(writer, [*list(row.values())[:4], _csv_share(row["share"])])
+
+
+def share_histogram_table(comparison: Comparison) -> RenderableType:
+    """Period, matching articles, all articles under the filters, the share, and a bar scaled to the largest."""
+    rows = share_rows(comparison)
+    title = f"matching articles, share of the {comparison.articles:,} under the filters, by {comparison.interval}"
+    table = Table(title=title, title_justify="left")
+    table.add_column(comparison.interval, no_wrap=True)
+    for column in ("matching", "articles", "share"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    largest = max((row["share"] or 0 for row in rows), default=0)
+    for row in rows:
+        bar = _share_bar(row["share"], largest, COMPARE_BAR_WIDTH * 2)
+        cells = (f"{row['count']:,}", f"{row['articles']:,}", _percent(row["share"]))
+        table.add_row(row["period"], *cells, Text(bar, style="cyan"))
+    return Group(table, *(Text(note) for note in comparison_notes(comparison)))

@@ -46,6 +46,8 @@ SCOPES: dict[str, tuple[str, ...]] = {
 searches :data:`~indexer.mapping.TEXT_FIELDS`: link text only with ``links:``."""
 KEYWORD_FIELDS: dict[str, str] = {
     "outlet": "outlet",
+    "region": "region",
+    "kind": "kind",
     "person": "persons",
     "place": "places",
     "org": "orgs",

@@ -220,7 +220,8 @@ class FieldUse:
 
 
 def field_uses(objects: list[SavedObject]) -> list[FieldUse]:
-    """Every index field the objects name: time field, formatted fields, columns, sorts and Lens columns."""
+    """Every index field the objects name: time field, formatted and labelled fields, columns, sorts and Lens
+    columns."""
     uses: list[FieldUse] = []
     for obj in objects:
         attributes, where = obj["attributes"], _label(obj)
@@ -228,7 +229,8 @@ def field_uses(objects: list[SavedObject]) -> list[FieldUse]:
             if attributes.get("timeFieldName"):
                 uses.append(FieldUse(where, attributes["timeFieldName"], "date"))
             formats = json.loads(attributes.get("fieldFormatMap") or "{}")
-            uses += [FieldUse(where, name, "exists") for name in formats]
+            labelled = json.loads(attributes.get("fieldAttrs") or "{}")
+            uses += [FieldUse(where, name, "exists") for name in (*formats, *labelled)]
         elif obj["type"] == "search":
             uses += [FieldUse(where, name, "exists") for name in attributes.get("columns", [])]
             uses += [FieldUse(where, name, "aggregatable") for name, _ in attributes.get("sort", [])]

@@ -31,7 +31,7 @@ from indexer.segment import Segmenter, get_segmenter
 
 Sort = Literal["relevance", "newest", "oldest"]
 Interval = Literal["day", "week", "month", "year"]
-TermField = Literal["person", "place", "org", "outlet", "keyword"]
+TermField = Literal["person", "place", "org", "outlet", "region", "kind", "keyword"]
 SORTS: tuple[str, ...] = get_args(Sort)
 INTERVALS: tuple[str, ...] = get_args(Interval)
 TERM_FIELDS: dict[str, str] = {name: KEYWORD_FIELDS[name] for name in get_args(TermField)}
@@ -305,12 +305,9 @@ class Searcher:
         """The listing of the articles `ids` (no highlights), in the order given."""
         return [_hit({"_id": doc_id, "_source": source}, []) for doc_id, source in self.sources(ids, LISTING_FIELDS)]
 
-    def histogram(self, query: Query, interval: Interval = "month", within: DateRange | None = None) -> Histogram:
-        """Matching articles per day/week/month/year in the configured time zone, empty periods included.
-
-        The periods run from the first to the last match (or over the query's own date range). With `within`, only
-        matches published in that range are bucketed, and the others are counted as ``outside``.
-        """
+    def period_spec(self, query: Query, interval: Interval) -> dict[str, Any]:
+        """The ``date_histogram`` of `histogram` and `compare`: calendar periods in the configured time zone, empty
+        ones included, spanning the query's date bounds where it has them."""
         if interval not in INTERVALS:
             raise QueryError(f"unknown interval {interval!r}: use one of {', '.join(INTERVALS)}")
         spec: dict[str, Any] = {
@@ -322,24 +319,39 @@ class Searcher:
         extended = millis_bounds(query.date_bounds())
         if extended:
             spec["extended_bounds"] = extended
-        aggs: dict[str, Any] = {"periods": {"date_histogram": spec}}
+        return spec
+
+    def period(self, key: int, interval: Interval) -> tuple[datetime, str]:
+        """The start (configured time zone) and label of the period a ``date_histogram`` bucket key stands for."""
+        start = datetime.fromtimestamp(key / 1000, ZoneInfo(self.settings.timezone))
+        return start, start.strftime(LABELS[interval])
+
+    def aggregate(self, query: Query, aggs: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """The exact number of matching articles and the `aggs` computed over them."""
+        answer = self.es.search(index=self._alias(), query=self.dsl(query), size=0, track_total_hits=True, aggs=aggs)
+        return int(answer["hits"]["total"]["value"]), answer["aggregations"]
+
+    def histogram(self, query: Query, interval: Interval = "month", within: DateRange | None = None) -> Histogram:
+        """Matching articles per day/week/month/year in the configured time zone, empty periods included.
+
+        The periods run from the first to the last match (or over the query's own date range). With `within`, only
+        matches published in that range are bucketed, and the others are counted as ``outside``.
+        """
+        aggs: dict[str, Any] = {"periods": {"date_histogram": self.period_spec(query, interval)}}
         if within is not None:
             aggs = {
                 "shown": {"filter": recall_clause(within), "aggs": aggs},
                 "outside": {"filter": outside_clause(within)},
             }
-        answer = self.es.search(index=self._alias(), query=self.dsl(query), size=0, track_total_hits=True, aggs=aggs)
-        found = answer["aggregations"]
-        zone = ZoneInfo(self.settings.timezone)
+        total, found = self.aggregate(query, aggs)
         buckets = []
         for raw in found.get("shown", found)["periods"]["buckets"]:
-            start = datetime.fromtimestamp(raw["key"] / 1000, zone)
-            buckets.append(Bucket(start, raw["doc_count"], start.strftime(LABELS[interval])))
-        outside = found.get("outside", {}).get("doc_count", 0)
-        return Histogram(interval, answer["hits"]["total"]["value"], buckets, outside)
+            start, label = self.period(raw["key"], interval)
+            buckets.append(Bucket(start, raw["doc_count"], label))
+        return Histogram(interval, total, buckets, found.get("outside", {}).get("doc_count", 0))
 
     def terms(self, query: Query, name: TermField, size: int = 20) -> TermCounts:
-        """The `size` most frequent values of person/place/org/outlet/keyword among the matching articles."""
+        """The `size` most frequent values of a keyword field (:data:`TERM_FIELDS`) among the matching articles."""
         if name not in TERM_FIELDS:
             raise QueryError(f"unknown field {name!r}: use one of {', '.join(TERM_FIELDS)}")
         if size < 1:

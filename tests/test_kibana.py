@@ -26,6 +26,7 @@ from elasticsearch import Elasticsearch
 from indexer import lifecycle
 from indexer.normalize import char_tokens
 from indexer.saved_objects import (
+    RECORDS_FIELD,
     SavedObject,
     dumps,
     field_problems,
@@ -76,6 +77,9 @@ def test_saved_objects_use_only_fields_the_real_index_has_with_the_types_they_ne
     assert {
         ("published_at", "date"),
         ("outlet", "keyword"),
+        ("region", "keyword"),
+        ("region", "exists"),
+        ("kind", "exists"),
         ("persons", "keyword"),
         ("places", "keyword"),
         ("orgs", "keyword"),
@@ -112,6 +116,15 @@ def test_field_check_reports_missing_fields_and_fields_of_the_wrong_type(es: Ela
     assert any("'author' is not in the index" in problem for problem in problems)
 
 
+def test_the_region_panel_shows_each_regions_share_of_the_weeks_articles() -> None:
+    (panel,) = [panel for panel in _panels(load_objects()) if panel["title"] == "Share of coverage by region"]
+    columns = {column["operationType"]: column for column in _lens_columns(panel)}
+    assert (columns["terms"]["sourceField"], columns["date_histogram"]["params"]["interval"]) == ("region", "w")
+    assert columns["count"]["sourceField"] == RECORDS_FIELD
+    (layer,) = panel["embeddableConfig"]["attributes"]["state"]["visualization"]["layers"]
+    assert layer["seriesType"] == "bar_percentage_stacked"
+
+
 # --- the file on its own --------------------------------------------------------------------------------------------
 
 
@@ -127,7 +140,7 @@ def test_ndjson_parses_is_normalized_and_every_reference_resolves_within_the_fil
     search = _get(objects, SEARCH)["attributes"]
     assert (search["columns"], search["sort"]) == (["outlet", "title", "url"], [["published_at", "desc"]])
     panels = _panels(objects)
-    assert [panel["type"] for panel in panels] == ["lens"] * 7 + ["search"]
+    assert [panel["type"] for panel in panels] == ["lens"] * 8 + ["search"]
     assert _get(objects, DASHBOARD)["attributes"]["title"] == "News archive"
     assert reference_problems(objects) == []
 
@@ -136,7 +149,7 @@ def test_reference_check_reports_objects_missing_from_the_file_and_undefined_ref
     objects = [obj for obj in copy.deepcopy(load_objects()) if (obj["type"], obj["id"]) != DATA_VIEW]
     problems = reference_problems(objects)
     assert any("search news-articles-search refers to index-pattern news-articles-data-view" in p for p in problems)
-    assert sum("has no data view reference in the file" in problem for problem in problems) == 7
+    assert sum("has no data view reference in the file" in problem for problem in problems) == 8
 
     objects = copy.deepcopy(load_objects())
     search_panel = _panels(objects)[-1]
@@ -221,7 +234,7 @@ def test_the_dashboard_is_stamped_past_the_lens_migrations_that_would_wipe_its_c
     dashboard = _get(objects, DASHBOARD)
     assert version_tuple(dashboard["typeMigrationVersion"]) >= (10, 0, 0)
     charts = list(lens_charts(objects))
-    assert len(charts) == 7
+    assert len(charts) == 8
     # Lens's 8.6.0 migration sets datasourceStates to {formBased: datasourceStates.indexpattern}: here that is the
     # empty entry Kibana exports beside formBased, so every layer would be gone.
     for chart in charts:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from indexer.node.security_index_analysis import sources_digest
+from indexer.outlet_meta import load_outlets
 from indexer.saved_objects import shipped_objects_text
 
 from .conftest import EXAMPLES, ROOT
@@ -72,13 +73,35 @@ def test_the_wheel_ships_every_data_file_the_code_reads(venv: Path) -> None:
         "from indexer.mapping import load_template\n"
         "from indexer.saved_objects import shipped_objects_text\n"
         "from indexer.node.security_index_analysis import sources_digest\n"
+        "from indexer.outlet_meta import load_outlets\n"
         "print(json.dumps({'package': indexer.__file__, 'mapping': load_template().version,\n"
-        "    'objects': shipped_objects_text(), 'plugin': sources_digest()}))\n"
+        "    'objects': shipped_objects_text(), 'plugin': sources_digest(), 'outlets': sorted(load_outlets())}))\n"
     )
     found = json.loads(_run(venv / "bin" / "python", "-c", script, cwd=venv.parent))
     assert Path(found["package"]).is_relative_to(venv)
     assert found["objects"] == shipped_objects_text()
     assert found["plugin"] == sources_digest()
+    assert found["outlets"] == sorted(load_outlets())
+
+
+def test_without_the_plot_extra_a_chart_is_refused_with_the_install_command(venv: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            venv / "bin" / "indexer",
+            "compare",
+            "川普",
+            "--plot",
+            tmp_path / "chart.png",
+            "--es-url",
+            "http://127.0.0.1:1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1 and "pip install 'news-indexer[plot]'" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "chart.png").exists()
 
 
 def test_the_installed_script_indexes_and_searches_the_examples(venv: Path, alias: str, tmp_path: Path) -> None:

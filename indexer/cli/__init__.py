@@ -1,10 +1,10 @@
 """The `indexer` command line: a thin layer that wires options to the library modules.
 
-One module per group of commands (:mod:`.nodes`, :mod:`.indexing`, :mod:`.searching`, :mod:`.coverage`,
-:mod:`.analysis`, :mod:`.dashboards`); importing them registers their commands on :data:`.app.app`.
+One module per group of commands (:mod:`.nodes`, :mod:`.indexing`, :mod:`.searching`, :mod:`.measuring`,
+:mod:`.coverage`, :mod:`.analysis`, :mod:`.dashboards`); importing them registers their commands on :data:`.app.app`.
 """
 
-from indexer.cli import analysis, coverage, dashboards, indexing, nodes, searching
+from indexer.cli import analysis, coverage, dashboards, indexing, measuring, nodes, searching
 from indexer.cli.app import app, main
 
-__all__ = ["analysis", "app", "coverage", "dashboards", "indexing", "main", "nodes", "searching"]
+__all__ = ["analysis", "app", "coverage", "dashboards", "indexing", "main", "measuring", "nodes", "searching"]

@@ -43,7 +43,7 @@ def coverage_command(
     """
     fmt = one_format(json=json_output, csv=csv_output)
     if plot is not None:
-        charts.check_target(plot)
+        charts.check_path(plot)
     report = coverage(open_searcher(index), interval, outlet or ())
     emit_counts(
         fmt,

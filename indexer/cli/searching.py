@@ -9,6 +9,7 @@ from typing import IO, Annotated
 import typer
 
 from indexer import output
+from indexer.charts import check_path, line_chart
 from indexer.cli.app import (
     QUERY_CONTEXT,
     CountQueryArg,
@@ -30,6 +31,7 @@ from indexer.cli.app import (
     save_provenance,
     to_stdout,
 )
+from indexer.cli.measuring import PlotOpt, plot_comparison, run_compare
 from indexer.coverage import histogram as shown_histogram
 from indexer.errors import IndexerError
 from indexer.paging import KEEP_ALIVE, PagingCut
@@ -52,6 +54,7 @@ SEARCH_HELP = (
     "  title:普京 body:… caption:…  only in the title / body and subheadings / captions and galleries\n"
     "  links:普京                   only in link text (related-reading lists too), never searched without links:\n"
     "  outlet:dw person:习近平 place:… org:… keyword:…  exact values, as `indexer terms` lists them\n"
+    "  region:tw kind:state         the outlet's region (cn hk tw sg intl) and kind, as `indexer outlets` lists them\n"
     "  date:2020-10..2020-12 date:2020 date:2020-07-01..  publish dates (YYYY, YYYY-MM or YYYY-MM-DD, "
     "ends included, configured time zone); --from/--to do the same\n"
     "  date:none                    articles without a publish time (undated); 疫情 -date:none: dated ones only\n\n"
@@ -145,24 +148,50 @@ def histogram_command(
     outlet: OutletsOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
+    share: Annotated[
+        bool, typer.Option("--share", help="also the period's articles under the filters and the share matching")
+    ] = False,
     json_output: JsonOpt = False,
     csv_output: CsvOpt = False,
+    plot: PlotOpt = None,
 ) -> None:
     """Matching articles per day, week (from Monday), month or year, with a bar chart; empty periods included.
 
     Without --from/--to (or date:) the periods run from the first to the last match inside the archive's dense
     span (see `indexer coverage`), not from a far-off outlier; the table says why, and counts the matches outside.
     Periods for which the archive holds no article of the outlets asked for (all outlets when none) are marked.
-    Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC).
+    Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC). With --share each period also
+    shows how many articles it holds under the same --outlet/--from/--to filters, and the share that match.
     """
+    fmt = one_format(json=json_output, csv=csv_output)
+    if plot is not None:
+        check_path(plot)
+    if share:
+        comparison = run_compare(open_searcher(index), [" ".join(query or ())], outlet, date_from, date_to, interval)
+        emit_counts(
+            fmt,
+            lambda: output.share_histogram_json(comparison),
+            lambda out: output.write_share_histogram_csv(comparison, out),
+            lambda: output.share_histogram_table(comparison),
+        )
+        if plot is not None:
+            plot_comparison(comparison, plot)
+        return
     searcher, parsed = count_query(index, query, outlet, date_from, date_to)
     histogram = shown_histogram(searcher, parsed, interval)
     emit_counts(
-        one_format(json=json_output, csv=csv_output),
+        fmt,
         lambda: output.histogram_json(histogram),
         lambda out: output.write_histogram_csv(histogram, out),
         lambda: output.histogram_table(histogram),
     )
+    if plot is not None:
+        buckets = histogram.histogram.buckets
+        counts = {" ".join(query or ()) or "all articles": [float(bucket.count) for bucket in buckets]}
+        title = f"{histogram.histogram.total:,} articles per {interval}"
+        for warning in line_chart(plot, [bucket.label for bucket in buckets], {"": counts}, title, "articles"):
+            console.print(f"warning: {warning}", highlight=False)
+        console.print(f"chart written to {plot}", highlight=False)
 
 
 @app.command("terms", context_settings=QUERY_CONTEXT)
@@ -177,7 +206,8 @@ def terms_command(
     json_output: JsonOpt = False,
     csv_output: CsvOpt = False,
 ) -> None:
-    """The most frequent persons, places, organisations, outlets or keywords among the matching articles."""
+    """The most frequent persons, places, organisations, outlets, regions, kinds or keywords among the matching
+    articles."""
     searcher, parsed = count_query(index, query, outlet, date_from, date_to)
     counts = searcher.terms(parsed, field_name, limit)
     emit_counts(
