@@ -14,6 +14,7 @@ The config file is ``$INDEXER_CONFIG`` if set, else ``$XDG_CONFIG_HOME/news-inde
     [index]
     name = "news"
     user_dict = "~/my-words.txt"
+    variants_file = "~/my-variants.txt"   # regional spellings for ~TERM (docs/variants.md)
 
 Secrets (``api_key``, ``password``, ``kibana_password``) are never printed: :meth:`Settings.describe` shows only
 whether they are set and where from.
@@ -155,6 +156,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("index", "INDEXER_INDEX", "index", "name", check_alias, help="index alias that commands read and write"),
     Option("user_dict", "INDEXER_USER_DICT", "index", "user_dict", _file, help="extra jieba dictionary file"),
     Option("timezone", "INDEXER_TIMEZONE", "index", "timezone", help="time zone for dates and histograms"),
+    Option(
+        "variants_file",
+        "INDEXER_VARIANTS_FILE",
+        "index",
+        "variants_file",
+        _file,
+        help="regional spellings file: adds or removes equivalences for ~TERM (docs/variants.md)",
+    ),
     Option("cache_dir", "INDEXER_CACHE_DIR", "node", "cache_dir", _path, help="managed node's download/data dir"),
     Option("node_port", "INDEXER_NODE_PORT", "node", "port", _port, help="managed node's first HTTP port"),
     Option("node_heap", "INDEXER_NODE_HEAP", "node", "heap", help="managed node's JVM heap, e.g. 1g"),
@@ -196,6 +205,7 @@ class Settings:
     index: str = "news"
     user_dict: Path | None = None
     timezone: str = "UTC"
+    variants_file: Path | None = None
     cache_dir: Path = field(default_factory=default_cache_dir)
     node_port: int = 9200
     node_heap: str = "1g"

@@ -16,7 +16,7 @@ import csv
 import dataclasses
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
@@ -25,7 +25,8 @@ from rich.text import Text
 
 from indexer.article import TIME_SOURCES
 from indexer.highlight import Fragment
-from indexer.search import Histogram, Hit, Page, StoredArticle, TermCounts, local_time
+from indexer.query import Query
+from indexer.search import Histogram, Hit, Page, SpellingCounts, StoredArticle, TermCounts, local_time
 
 if TYPE_CHECKING:
     from indexer.ingest import Summary
@@ -78,9 +79,27 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def write_json(total: int, hits: Iterable[Hit], out: IO[str]) -> None:
-    """``{"total": N, "hits": [...]}``, written hit by hit (so a streamed --all keeps memory flat)."""
-    out.write(f'{{"total": {total}, "hits": [')
+Spellings = Mapping[str, Sequence[str]]
+"""For each ``~term`` of a query, the spellings searched (what :func:`searched_spellings` gives)."""
+
+
+def searched_spellings(query: Query) -> dict[str, list[str]]:
+    """``{"~川普": ["川普", "特朗普"], …}`` for the ``~`` terms of `query`: expansion is never silent."""
+    return {f"~{term.text}": list(term.spellings) for term in query.expansions()}
+
+
+def spellings_note(spellings: Spellings) -> str | None:
+    """One line saying which spellings each ``~`` term searched; None without ``~`` terms."""
+    if not spellings:
+        return None
+    return "; ".join(f"{term} searched {', '.join(forms)}" for term, forms in spellings.items())
+
+
+def write_json(total: int, hits: Iterable[Hit], out: IO[str], spellings: Spellings | None = None) -> None:
+    """``{"total": N, "hits": [...]}``, written hit by hit (so a streamed --all keeps memory flat); with ``~``
+    terms, ``"spellings"`` maps each to the spellings searched."""
+    searched = f'"spellings": {_dumps(spellings)}, ' if spellings else ""
+    out.write(f'{{"total": {total}, {searched}"hits": [')
     for number, hit in enumerate(hits):
         out.write(("," if number else "") + "\n  " + _dumps(hit_dict(hit)))
     out.write("\n]}\n")
@@ -124,10 +143,18 @@ def best_fragment(hit: Hit) -> Fragment | None:
     return next((f for f in hit.fragments if f.field != "title"), None)
 
 
-def hits_table(page: Page, timezone: str, offset: int = 0) -> Table:
-    """Date, outlet, title and the best fragment of each hit, matches in colour."""
+def hits_table(page: Page, timezone: str, offset: int = 0, spellings: Spellings | None = None) -> Table:
+    """Date, outlet, title and the best fragment of each hit, matches in colour; the spellings of ``~`` terms in
+    the caption."""
     shown = f"{offset + 1:,}–{offset + len(page.hits):,} of " if page.hits else ""
-    table = Table(title=f"{shown}{page.total:,} articles", title_justify="left", show_lines=True)
+    caption = spellings_note(spellings or {})
+    table = Table(
+        title=f"{shown}{page.total:,} articles",
+        title_justify="left",
+        show_lines=True,
+        caption=caption and terminal_safe(caption),
+        caption_justify="left",
+    )
     table.add_column("date", no_wrap=True)
     table.add_column("outlet", no_wrap=True)
     table.add_column("title", ratio=1, overflow="fold")
@@ -327,3 +354,39 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
     data["report"] = str(summary.report) if summary.report else None
     data["complete"] = summary.complete
     return data
+
+
+def variants_rows(spellings: SpellingCounts) -> list[dict[str, Any]]:
+    return [
+        {"spelling": variant.form, "source": variant.describe(), "articles": articles}
+        for variant, articles in spellings.counts
+    ]
+
+
+def variants_json(spellings: SpellingCounts) -> str:
+    """``{"term", "articles" (what ~term finds), "spellings": [{"spelling", "source", "articles"}], "version"}``."""
+    return _dumps(
+        {
+            "term": spellings.term,
+            "articles": spellings.total,
+            "spellings": variants_rows(spellings),
+            "version": spellings.version,
+        }
+    )
+
+
+def variants_table(spellings: SpellingCounts) -> Table:
+    """Each spelling ~term searches, where it comes from, and the articles that hold it."""
+    table = Table(
+        title=f"~{terminal_safe(spellings.term)}: {len(spellings.counts)} spellings, "
+        f"{spellings.total:,} articles hold one",
+        title_justify="left",
+        caption=terminal_safe(spellings.version),
+        caption_justify="left",
+    )
+    table.add_column("spelling")
+    table.add_column("from")
+    table.add_column("articles", justify="right")
+    for row in variants_rows(spellings):
+        table.add_row(_text(row["spelling"]), _text(row["source"]), f"{row['articles']:,}")
+    return table

@@ -1,10 +1,11 @@
 """The `indexer` command line: a thin layer that wires options to the library modules.
 
-One module per group of commands (:mod:`.nodes`, :mod:`.indexing`, :mod:`.searching`, :mod:`.dashboards`);
+One module per group of commands (:mod:`.nodes`, :mod:`.indexing`, :mod:`.searching`, :mod:`.dashboards`,
+:mod:`.variants`);
 importing them registers their commands on :data:`.app.app`.
 """
 
-from indexer.cli import dashboards, indexing, nodes, searching
+from indexer.cli import dashboards, indexing, nodes, searching, variants
 from indexer.cli.app import app, main
 
-__all__ = ["app", "dashboards", "indexing", "main", "nodes", "searching"]
+__all__ = ["app", "dashboards", "indexing", "main", "nodes", "searching", "variants"]

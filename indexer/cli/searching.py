@@ -23,6 +23,7 @@ from indexer.cli.app import (
     console,
     count_query,
     emit_counts,
+    note_spellings,
     one_format,
     open_searcher,
     to_stdout,
@@ -85,6 +86,9 @@ def search_command(
     searcher = open_searcher(index)
     parsed = searcher.parse(" ".join(query), outlet or (), date_from, date_to)
     fmt = one_format(json=json_output, jsonl=jsonl, csv=csv_output)
+    spellings = output.searched_spellings(parsed)
+    if count or fmt not in ("json", "table") or (fmt == "table" and all_hits):
+        note_spellings(spellings)
     if count:
         typer.echo(searcher.count(parsed))
         return
@@ -93,10 +97,10 @@ def search_command(
         return
     page = searcher.search(parsed, sort, limit, offset)
     if fmt == "table":
-        console.print(output.hits_table(page, searcher.settings.timezone, offset))
+        console.print(output.hits_table(page, searcher.settings.timezone, offset, spellings))
     else:
         writers = {
-            "json": lambda out: output.write_json(page.total, page.hits, out),
+            "json": lambda out: output.write_json(page.total, page.hits, out, spellings),
             "jsonl": lambda out: output.write_jsonl(page.hits, out),
             "csv": lambda out: output.write_csv(page.hits, out),
         }
@@ -114,7 +118,7 @@ def _export(searcher: Searcher, query: Query, sort: Sort, fmt: str, keep_alive: 
     try:
         with searcher.stream(query, sort, keep_alive=keep_alive) as stream:
             writers: dict[str, Callable[[IO[str]], object]] = {
-                "json": lambda out: output.write_json(stream.total, stream, out),
+                "json": lambda out: output.write_json(stream.total, stream, out, output.searched_spellings(query)),
                 "csv": lambda out: output.write_csv(stream, out),
             }
             to_stdout(writers.get(fmt, lambda out: output.write_jsonl(stream, out)))
