@@ -124,6 +124,19 @@ class Oracle:
                 found.add(self.ids[index])
         return found
 
+    def occurrences(self, query: str) -> Counter[str]:
+        """Per article id, how many times the query (any OpenCC script variant) occurs in its displayed texts,
+        overlapping occurrences included, whitespace touching a Han character ignored (as :meth:`near` counts)."""
+        forms = {_squeeze(_T2S.convert(form)) for form in self.variants(query)}
+        counts: Counter[str] = Counter()
+        for index in {index for form in forms for index in self._simplified.scan(form)}:
+            start = self._simplified.starts[index]
+            end = self._simplified.starts[index + 1] if index + 1 < len(self.ids) else len(self._simplified.text)
+            for text in self._simplified.text[start:end].split(SEPARATOR):
+                squeezed = _squeeze(text)
+                counts[self.ids[index]] += sum(len(_spans(squeezed, form)) for form in forms if form)
+        return +counts
+
     def find(self, query: str) -> set[str]:
         """Ids of the articles whose displayed text contains the query (in any OpenCC script variant)."""
         found: set[int] = set()

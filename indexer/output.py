@@ -19,12 +19,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from indexer.article import TIME_SOURCES
 from indexer.highlight import Fragment
+from indexer.kwic import Line
 from indexer.query import Query
 from indexer.search import Histogram, Hit, Page, SpellingCounts, StoredArticle, TermCounts, local_time
 
@@ -390,3 +392,89 @@ def variants_table(spellings: SpellingCounts) -> Table:
     for row in variants_rows(spellings):
         table.add_row(_text(row["spelling"]), _text(row["source"]), f"{row['articles']:,}")
     return table
+
+
+KWIC_COLUMNS = (
+    "id",
+    "outlet",
+    "published_at",
+    "title",
+    "url",
+    "path",
+    "field",
+    "entry",
+    "start",
+    "end",
+    "term",
+    "left",
+    "match",
+    "right",
+)
+"""The fields of a concordance line in CSV and JSON Lines."""
+BOM = "\ufeff"
+
+
+def write_kwic_csv(lines: Iterable[Line], out: IO[str], bom: bool = True) -> int:
+    """A header and one row per line; with `bom` (the default) a UTF-8 byte order mark first, so that Excel
+    reads the file as UTF-8 (LibreOffice reads it either way). Returns the number of lines."""
+    if bom:
+        out.write(BOM)
+    writer = csv.writer(out)
+    writer.writerow(KWIC_COLUMNS)
+    written = 0
+    for line in lines:
+        _csv_row(writer, (getattr(line, name) for name in KWIC_COLUMNS))
+        written += 1
+    return written
+
+
+def write_kwic_jsonl(lines: Iterable[Line], out: IO[str]) -> int:
+    """One JSON object per concordance line; returns the number of lines."""
+    written = 0
+    for line in lines:
+        out.write(_dumps({name: getattr(line, name) for name in KWIC_COLUMNS}) + "\n")
+        written += 1
+    return written
+
+
+def kwic_table(lines: Sequence[Line], width: int, timezone: str, spellings: Spellings | None = None) -> Table:
+    """Left context right-aligned, the match in a centre column in colour, right context, then where from."""
+    cells = 2 * width
+    table = Table(
+        title=f"{len(lines):,} lines",
+        title_justify="left",
+        caption=spellings_note(spellings or {}),
+        caption_justify="left",
+        box=None,
+        padding=(0, 1),
+    )
+    table.add_column("left", justify="right", no_wrap=True, min_width=cells, max_width=cells)
+    table.add_column("match", justify="center", no_wrap=True, style=MATCH_STYLE)
+    table.add_column("right", no_wrap=True, min_width=cells, max_width=cells)
+    table.add_column("date", no_wrap=True, style="dim")
+    table.add_column("outlet", no_wrap=True, style="dim")
+    table.add_column("id / field:entry:offset", no_wrap=True, style="dim")
+    for line in lines:
+        published = local_time(line.published_at, timezone)
+        table.add_row(
+            _text(_fit_left(line.left, cells)),
+            _text(line.match),
+            _text(_fit_right(line.right, cells)),
+            published.strftime("%Y-%m-%d") if published else "-",
+            _text(line.outlet),
+            _text(f"{line.id} {line.field}:{line.entry}:{line.start}"),
+        )
+    return table
+
+
+def _fit_left(text: str, cells: int) -> str:
+    """The end of `text` that fits in `cells` terminal cells (CJK characters take two)."""
+    while cell_len(text) > cells:
+        text = text[1:]
+    return text
+
+
+def _fit_right(text: str, cells: int) -> str:
+    while cell_len(text) > cells:
+        text = text[:-1]
+    return text

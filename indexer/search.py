@@ -303,6 +303,18 @@ class Searcher:
         )
         return HitStream(pages, _needles(query) if highlight else [])
 
+    def sources(self, query: Query, fields: Sequence[str], sort: Sort = "oldest") -> Pages:
+        """Every matching document's ``_source`` `fields`, a page at a time over a point in time (use it in a
+        ``with`` block)."""
+        return Pages(
+            self.es,
+            self._alias(),
+            sort=_sort(sort),
+            track_total_hits=True,
+            query=self.dsl(query),
+            source_includes=list(fields),
+        )
+
     def histogram(self, query: Query, interval: Interval = "month") -> Histogram:
         """Matching articles per day/week/month/year in the configured time zone, empty periods included."""
         if interval not in INTERVALS:
