@@ -45,6 +45,10 @@ SEARCH_HELP = (
     "  拉夫罗夫 金正恩            both terms (terms are ANDed)\n"
     "  朝鲜 OR 北韩 核武器         (朝鲜 or 北韩) and 核武器: OR binds tighter than AND\n"
     "  疫情 -武汉                  疫情 but not 武汉\n"
+    "  (拜登 疫苗) OR (川普 口罩)   parentheses group and nest; -(a OR b) excludes a group\n"
+    "  金正恩 NEAR/10 普京          both in one paragraph (title, caption), at most 10 characters between, "
+    "either order (n ≤ 99)\n"
+    "  ~川普 title:~特朗普          every regional spelling (川普, 特朗普 …; `indexer variants 川普` lists them)\n"
     '  "B-52 轰炸机"               one exact phrase\n'
     "  title:普京 body:… caption:…  only in the title / body and subheadings / captions and galleries\n"
     "  links:普京                   only in link text (related-reading lists too), never searched without links:\n"
@@ -53,8 +57,8 @@ SEARCH_HELP = (
     "ends included, configured time zone); --from/--to do the same\n"
     "  date:none                    articles without a publish time (undated); 疫情 -date:none: dated ones only\n\n"
     "Only a known field name before a colon is field syntax: 12:30, B-52: or https://… are searched as text, and "
-    "an unknown name: is an error (quote it to search it). Parentheses don't group; quote text that holds ( ) or "
-    "starts with -."
+    "an unknown name: is an error (quote it to search it). Precedence, loosest first: AND, OR, NEAR, -, "
+    "parentheses. A parenthesis groups only at the edge of a word; quote text that holds ( ) or starts with - or ~."
 )
 
 
