@@ -113,42 +113,46 @@ def entry_lines(text: str, field: str, target: _Target) -> list[tuple[int, int]]
     ]
 
 
-def _context(text: str, start: int, end: int, width: int) -> tuple[str, str, str]:
-    def flat(part: str) -> str:
-        return " ".join(part.split("\n")).replace("\r", " ").replace("\t", " ")
+def _context(text: str, start: int, end: int, width: int) -> dict[str, str]:
+    """The match and `width` characters each side (line breaks and tabs as spaces, so a line stays one line)."""
 
-    return flat(text[max(0, start - width) : start]), text[start:end], flat(text[end : end + width])
+    def flat(part: str) -> str:
+        return part.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+
+    return {
+        "left": flat(text[max(0, start - width) : start]),
+        "match": text[start:end],
+        "right": flat(text[end : end + width]),
+    }
 
 
 def article_lines(source: dict[str, Any], doc_id: str, targets: Sequence[_Target], width: int) -> list[Line]:
     """The lines of one stored article (``_source`` with the displayed texts), in text order per field."""
-    texts = field_texts(article_from_source(source))
+    cite = {
+        "id": doc_id,
+        "url": source.get("url", ""),
+        "title": source.get("title", ""),
+        "outlet": source.get("outlet", ""),
+        "published_at": source.get(DATE_FIELD),
+        "path": source.get("source", {}).get("path", ""),
+    }
     lines = []
-    for field, entries in texts.items():
+    for field, entries in field_texts(article_from_source(source)).items():
         for number, text in enumerate(entries):
             for target in targets:
-                if not any(field in item.fields for item in target.needles):
-                    continue
-                for start, end in entry_lines(text, field, target):
-                    left, match, right = _context(text, start, end, width)
-                    lines.append(
+                if any(field in item.fields for item in target.needles):
+                    lines += [
                         Line(
-                            id=doc_id,
-                            url=source.get("url", ""),
-                            title=source.get("title", ""),
-                            outlet=source.get("outlet", ""),
-                            published_at=source.get(DATE_FIELD),
-                            path=source.get("source", {}).get("path", ""),
+                            **cite,
                             field=field,
                             entry=number,
                             start=start,
                             end=end,
-                            left=left,
-                            match=match,
-                            right=right,
                             term=target.label,
+                            **_context(text, start, end, width),
                         )
-                    )
+                        for start, end in entry_lines(text, field, target)
+                    ]
     return lines
 
 
