@@ -216,7 +216,6 @@ class _Token:
     negated: bool = False
     field: str = ""
     value: str = ""
-    quoted: bool = False
     variant: bool = False
     gap: int = 0
 
@@ -316,7 +315,7 @@ def _term_token(query: str, start: int, position: int, negated: bool) -> tuple[_
         close = query.find('"', position + 1)
         if close < 0:
             raise _error(query, position, 'unbalanced quote: this " is never closed')
-        value, quoted, position = query[position + 1 : close], True, close + 1
+        value, position = query[position + 1 : close], close + 1
         if position < length and not query[position].isspace() and query[position] != ")":
             raise _error(query, position, "a closing quote must be followed by a space or the end of the query")
     else:
@@ -330,9 +329,9 @@ def _term_token(query: str, start: int, position: int, negated: bool) -> tuple[_
             raise _error(query, start, _PAREN_HINT)
         if not word:
             raise _error(query, start, f"'{query[start:position]}' needs a term after it")
-        value, quoted, position = word, False, position + len(word)
+        value, position = word, position + len(word)
     raw = query[start:position]
-    return _Token(start, raw, "term", negated, field, value, quoted, variant), position
+    return _Token(start, raw, "term", negated, field, value, variant), position
 
 
 def _date_bound(text: str, end: bool, zone: ZoneInfo, what: str) -> datetime:
