@@ -46,6 +46,8 @@ def kwic_command(
 ) -> None:
     """A concordance: one line per occurrence of the query's terms and phrases in the matching articles.
 
+    The query is written as for `indexer search` (see its --help: phrases, fields, OR, parentheses, NEAR/n, ~).
+
     Each line shows the original text around the match (--width characters each side, within the paragraph,
     title or caption), and where it is from: id, url, title, outlet, published_at, field, entry (paragraph
     number), offset, and the file's path. Occurrences are found as search finds them (width, case, script
