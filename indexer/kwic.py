@@ -27,6 +27,8 @@ KWIC_SORTS: tuple[str, ...] = get_args(KwicSort)
 DEFAULT_WIDTH = 20
 """Characters of context on each side."""
 PATH_FIELD = "source.path"
+UNDATED_LAST = "~"
+"""Sorts after every ISO date: undated lines come last, as the index's date sort puts them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,16 +164,17 @@ def _sort_key(sort: str) -> Any:
     if sort == "right":
         return lambda line: (fold(line.match), fold(line.right), fold(line.left)[::-1])
     if sort == "outlet":
-        return lambda line: (line.outlet, line.published_at or "~", line.id, line.field, line.entry, line.start)
-    return lambda line: (line.published_at or "~", line.id, line.field, line.entry, line.start)
+        return lambda line: (line.outlet, line.published_at or UNDATED_LAST, line.id)
+    return lambda line: (line.published_at or UNDATED_LAST, line.id)
 
 
 def concordance(
     searcher: Searcher, query: Query, width: int = DEFAULT_WIDTH, sort: KwicSort = "date", limit: int | None = 100
 ) -> Iterator[Line]:
-    """The concordance lines of `query`, sorted (``date``: oldest first, undated last; ``left``/``right``: by the
-    folded characters nearest the match, as concordancers do; ``outlet``: by outlet, then date); at most `limit`
-    lines (None: all)."""
+    """The concordance lines of `query`, sorted (``date``: oldest first, undated last, an article's lines in text
+    order; ``left``/``right``: by the folded characters nearest the match, as concordancers do; ``outlet``: by
+    outlet, then date); at most `limit` lines (None: all). By date, reading stops after `limit` lines; the other
+    sorts read every matching article."""
     if sort not in KWIC_SORTS:
         raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(KWIC_SORTS)}")
     if width < 0 or (limit is not None and limit < 0):
@@ -179,12 +182,25 @@ def concordance(
     targets = _targets(query)
     if not targets:
         raise QueryError("a concordance needs a text term to show, e.g. 疫苗 (filters alone give no lines)")
-    lines = _all_lines(searcher, query, targets, width)
+    lines = _lines(searcher, query, targets, width, limit if sort == "date" else None)
     ordered = sorted(lines, key=_sort_key(sort))
     return iter(ordered if limit is None else ordered[:limit])
 
 
-def _all_lines(searcher: Searcher, query: Query, targets: Sequence[_Target], width: int) -> Iterable[Line]:
-    with searcher.sources(query, [*SOURCE_FIELDS, PATH_FIELD]) as pages:
+def _lines(
+    searcher: Searcher, query: Query, targets: Sequence[_Target], width: int, enough: int | None
+) -> Iterable[Line]:
+    """The lines of the matching articles, oldest first, each article's in text order (title, body, …). With
+    `enough`, reading stops once that many lines are in and the publish time moves on (so no article that sorts
+    before the last one kept is left out)."""
+    count, last = 0, None
+    with searcher.sources(query, [*SOURCE_FIELDS, PATH_FIELD], sort="oldest") as pages:
         for raw in pages.hits():
-            yield from article_lines(raw.get("_source", {}), raw["_id"], targets, width)
+            source = raw.get("_source", {})
+            published = source.get(DATE_FIELD)
+            if enough is not None and count >= enough and published != last:
+                return
+            found = article_lines(source, raw["_id"], targets, width)
+            count += len(found)
+            last = published
+            yield from found

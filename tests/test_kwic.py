@@ -65,7 +65,8 @@ def test_lines_show_the_original_text_and_cite_it(searcher: Searcher) -> None:
 
 def test_sorting_limit_and_near_lines(searcher: Searcher) -> None:
     query = searcher.parse("普京")
-    by_left = [fold(line.left)[::-1] for line in concordance(searcher, query, sort="left", limit=None)]
+    by_left_lines = list(concordance(searcher, query, sort="left", limit=None))
+    by_left = [fold(line.left)[::-1] for line in by_left_lines]
     assert len(by_left) > 50 and by_left == sorted(by_left)
     by_right = [(fold(line.match), fold(line.right)) for line in concordance(searcher, query, sort="right", limit=None)]
     assert by_right == sorted(by_right)
@@ -73,7 +74,10 @@ def test_sorting_limit_and_near_lines(searcher: Searcher) -> None:
     assert outlets == sorted(outlets) and len(set(outlets)) > 3
     dates = [line.published_at or "~" for line in concordance(searcher, query, limit=None)]
     assert dates == sorted(dates)
-    assert len(list(concordance(searcher, query, limit=5))) == 5
+    everything = list(concordance(searcher, query, limit=None))
+    for limit in (1, 5, 60):
+        assert list(concordance(searcher, query, limit=limit)) == everything[:limit]
+        assert list(concordance(searcher, query, sort="left", limit=limit)) == by_left_lines[:limit]
     near = list(concordance(searcher, searcher.parse("金正恩 NEAR/10 普京"), limit=None))
     articles = {hit.id for hit in searcher.stream(searcher.parse("金正恩 NEAR/10 普京"), highlight=False)}
     assert near and {line.id for line in near} == articles and {line.term for line in near} == {"金正恩", "普京"}
