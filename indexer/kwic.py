@@ -129,7 +129,8 @@ def _context(text: str, start: int, end: int, width: int) -> dict[str, str]:
 
 
 def article_lines(source: dict[str, Any], doc_id: str, targets: Sequence[_Target], width: int) -> list[Line]:
-    """The lines of one stored article (``_source`` with the displayed texts), in text order per field."""
+    """The lines of one stored article (``_source`` with the displayed texts), in text order: field by field
+    (title, body, …), entry by entry, by offset."""
     cite = {
         "id": doc_id,
         "url": source.get("url", ""),
@@ -141,20 +142,24 @@ def article_lines(source: dict[str, Any], doc_id: str, targets: Sequence[_Target
     lines = []
     for field, entries in field_texts(article_from_source(source)).items():
         for number, text in enumerate(entries):
-            for target in targets:
-                if any(field in item.fields for item in target.needles):
-                    lines += [
-                        Line(
-                            **cite,
-                            field=field,
-                            entry=number,
-                            start=start,
-                            end=end,
-                            term=target.label,
-                            **_context(text, start, end, width),
-                        )
-                        for start, end in entry_lines(text, field, target)
-                    ]
+            spans = sorted(
+                (start, end, target.label)
+                for target in targets
+                if any(field in item.fields for item in target.needles)
+                for start, end in entry_lines(text, field, target)
+            )
+            lines += [
+                Line(
+                    **cite,
+                    field=field,
+                    entry=number,
+                    start=start,
+                    end=end,
+                    term=label,
+                    **_context(text, start, end, width),
+                )
+                for start, end, label in spans
+            ]
     return lines
 
 
