@@ -9,7 +9,9 @@ Latency: a fixed mix of queries (1, 2 and 3 terms, a phrase, a date filter, hist
 warm up, then `--rounds` times, each time after clearing Elasticsearch's query and request caches (so a repeated
 query is not answered from a cache, as a researcher's new query would not be); p50/p95/p99 of the wall time of
 ``Searcher.search`` (parse, request, highlights from ``_source``; 10 hits), ``Searcher.histogram`` and
-``Searcher.terms``, and the median of Elasticsearch's own ``took`` for searches.
+``Searcher.terms``, and the median of Elasticsearch's own ``took`` for searches. Grouped ORs, NEAR/10 and ``~``
+terms are search rows too; ``kwic --all`` rows time a whole concordance (every line, :mod:`indexer.kwic`) with
+at most 5 rounds.
 
 Recall (`--recall`): for the query set derived from the corpus by ``tests.oracle``, how many of the articles
 the grep-style oracle finds each strategy misses, and how many it returns that the oracle doesn't (extra):
@@ -33,6 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from indexer.config import load_settings
+from indexer.kwic import KwicSort, concordance
 from indexer.mapping import TEXT_FIELDS
 from indexer.normalize import char_tokens
 from indexer.paging import Pages
@@ -67,8 +70,14 @@ MIX: dict[str, list[str]] = {
         "香港 date:2020-07..2020-08",
         "台湾 date:2020-09",
     ],
+    "grouped OR": ["(拜登 疫苗) OR (川普 口罩)", "(香港 国安法) OR (台湾 军售)", "(中国 人权) OR (新疆 制裁)"],
+    "NEAR/10": ["金正恩 NEAR/10 普京", "拜登 NEAR/10 特朗普", "香港 NEAR/10 国安法", "疫苗 NEAR/10 辉瑞"],
+    "~ spellings": ["~川普", "~普京", "~新西兰", "~默克尔 疫情"],
 }
 AGGREGATIONS = ["疫情", "香港", "拜登 特朗普", "台湾"]
+KWIC = ["普京", "~普京", "金正恩 NEAR/10 普京", "辉瑞", "国安法"]
+"""Concordances timed to the last line (every matching article's text is read)."""
+KWIC_ROUNDS = 5
 
 
 @dataclass
@@ -141,13 +150,21 @@ def latency(searcher: Searcher, rounds: int) -> Report:
     documents = searcher.es.count(index=searcher.index)["count"]
     load = os.getloadavg()[0]
 
+    def lines(text: str, sort: KwicSort) -> tuple[int, int | None]:
+        return sum(1 for _ in concordance(searcher, searcher.parse(text), sort=sort, limit=None)), None
+
+    kwic = {
+        f"kwic --all --sort {sort}": [lambda text=text, sort=sort: lines(text, sort) for text in KWIC]
+        for sort in ("date", "left")
+    }
+
     def clear() -> object:
         """Drop the query and request caches, so a repeated query is timed as a new one would be."""
         return searcher.es.indices.clear_cache(index=searcher.index, query=True, request=True)
 
     rows = []
-    for kind, calls in groups.items():
-        timings = [measure(call, rounds, clear) for call in calls]
+    for kind, calls in [*groups.items(), *kwic.items()]:
+        timings = [measure(call, rounds if kind in groups else min(rounds, KWIC_ROUNDS), clear) for call in calls]
         wall = [value for timing in timings for value in timing.wall_ms]
         server = [value for timing in timings for value in timing.server_ms]
         rows.append(
@@ -163,7 +180,7 @@ def latency(searcher: Searcher, rounds: int) -> Report:
         )
     return Report(
         f"Search latency: {documents:,} articles ({searcher.index}), {rounds} warm rounds, load average {load:.1f}",
-        ["query kind", "queries", "median hits", "p50 ms", "p95 ms", "p99 ms", "ES took p50 ms"],
+        ["query kind", "queries", "median hits (kwic: lines)", "p50 ms", "p95 ms", "p99 ms", "ES took p50 ms"],
         rows,
     )
 

@@ -15,6 +15,7 @@ The config file is ``$INDEXER_CONFIG`` if set, else ``$XDG_CONFIG_HOME/news-inde
     name = "news"
     user_dict = "~/my-words.txt"
     outlets = "~/my-outlets.toml"   # adds or overrides outlet metadata (region, script, kind)
+    variants_file = "~/my-variants.txt"   # regional spellings for ~TERM (docs/variants.md)
 
 Secrets (``api_key``, ``password``, ``kibana_password``) are never printed: :meth:`Settings.describe` shows only
 whether they are set and where from.
@@ -164,6 +165,14 @@ OPTIONS: tuple[Option, ...] = (
         help="outlet metadata file adding or overriding outlets (TOML, as indexer/data/outlets.toml)",
     ),
     Option("timezone", "INDEXER_TIMEZONE", "index", "timezone", help="time zone for dates and histograms"),
+    Option(
+        "variants_file",
+        "INDEXER_VARIANTS_FILE",
+        "index",
+        "variants_file",
+        _file,
+        help="regional spellings file: adds or removes equivalences for ~TERM (docs/variants.md)",
+    ),
     Option("cache_dir", "INDEXER_CACHE_DIR", "node", "cache_dir", _path, help="managed node's download/data dir"),
     Option("node_port", "INDEXER_NODE_PORT", "node", "port", _port, help="managed node's first HTTP port"),
     Option("node_heap", "INDEXER_NODE_HEAP", "node", "heap", help="managed node's JVM heap, e.g. 1g"),
@@ -206,6 +215,7 @@ class Settings:
     user_dict: Path | None = None
     outlets_file: Path | None = None
     timezone: str = "UTC"
+    variants_file: Path | None = None
     cache_dir: Path = field(default_factory=default_cache_dir)
     node_port: int = 9200
     node_heap: str = "1g"

@@ -16,9 +16,10 @@ import csv
 import dataclasses
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -27,7 +28,9 @@ from indexer.article import TIME_SOURCES
 from indexer.compare import Cell, Comparison, share
 from indexer.coverage import Coverage, Dated, DisplayRange, Gap, ShownHistogram
 from indexer.highlight import Fragment
-from indexer.search import Hit, Page, StoredArticle, TermCounts, local_time
+from indexer.kwic import Line
+from indexer.query import Query
+from indexer.search import Hit, Page, SpellingCounts, StoredArticle, TermCounts, local_time
 
 if TYPE_CHECKING:
     from indexer.ingest import Summary
@@ -80,9 +83,27 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def write_json(total: int, hits: Iterable[Hit], out: IO[str]) -> None:
-    """``{"total": N, "hits": [...]}``, written hit by hit (so a streamed --all keeps memory flat)."""
-    out.write(f'{{"total": {total}, "hits": [')
+Spellings = Mapping[str, Sequence[str]]
+"""For each ``~term`` of a query, the spellings searched (what :func:`searched_spellings` gives)."""
+
+
+def searched_spellings(query: Query) -> dict[str, list[str]]:
+    """``{"~川普": ["川普", "特朗普"], …}`` for the ``~`` terms of `query`: expansion is never silent."""
+    return {f"~{term.text}": list(term.spellings) for term in query.expansions()}
+
+
+def spellings_note(spellings: Spellings) -> str | None:
+    """One line saying which spellings each ``~`` term searched; None without ``~`` terms."""
+    if not spellings:
+        return None
+    return "; ".join(f"{term} searched {', '.join(forms)}" for term, forms in spellings.items())
+
+
+def write_json(total: int, hits: Iterable[Hit], out: IO[str], spellings: Spellings | None = None) -> None:
+    """``{"total": N, "hits": [...]}``, written hit by hit (so a streamed --all keeps memory flat); with ``~``
+    terms, ``"spellings"`` maps each to the spellings searched."""
+    searched = f'"spellings": {_dumps(spellings)}, ' if spellings else ""
+    out.write(f'{{"total": {total}, {searched}"hits": [')
     for number, hit in enumerate(hits):
         out.write(("," if number else "") + "\n  " + _dumps(hit_dict(hit)))
     out.write("\n]}\n")
@@ -126,10 +147,18 @@ def best_fragment(hit: Hit) -> Fragment | None:
     return next((f for f in hit.fragments if f.field != "title"), None)
 
 
-def hits_table(page: Page, timezone: str, offset: int = 0) -> Table:
-    """Date, outlet, title and the best fragment of each hit, matches in colour."""
+def hits_table(page: Page, timezone: str, offset: int = 0, spellings: Spellings | None = None) -> Table:
+    """Date, outlet, title and the best fragment of each hit, matches in colour; the spellings of ``~`` terms in
+    the caption."""
     shown = f"{offset + 1:,}–{offset + len(page.hits):,} of " if page.hits else ""
-    table = Table(title=f"{shown}{page.total:,} articles", title_justify="left", show_lines=True)
+    caption = spellings_note(spellings or {})
+    table = Table(
+        title=f"{shown}{page.total:,} articles",
+        title_justify="left",
+        show_lines=True,
+        caption=caption and terminal_safe(caption),
+        caption_justify="left",
+    )
     table.add_column("date", no_wrap=True)
     table.add_column("outlet", no_wrap=True)
     table.add_column("title", ratio=1, overflow="fold")
@@ -675,6 +704,25 @@ def share_histogram_json(comparison: Comparison) -> str:
     )
 
 
+def variants_rows(spellings: SpellingCounts) -> list[dict[str, Any]]:
+    return [
+        {"spelling": variant.form, "source": variant.describe(), "articles": articles}
+        for variant, articles in spellings.counts
+    ]
+
+
+def variants_json(spellings: SpellingCounts) -> str:
+    """``{"term", "articles" (what ~term finds), "spellings": [{"spelling", "source", "articles"}], "version"}``."""
+    return _dumps(
+        {
+            "term": spellings.term,
+            "articles": spellings.total,
+            "spellings": variants_rows(spellings),
+            "version": spellings.version,
+        }
+    )
+
+
 def write_share_histogram_csv(comparison: Comparison, out: IO[str]) -> None:
     writer = csv.writer(out)
     writer.writerow(["period", "start", "count", "articles", "share"])
@@ -697,3 +745,106 @@ def share_histogram_table(comparison: Comparison) -> RenderableType:
         cells = (f"{row['count']:,}", f"{row['articles']:,}", _percent(row["share"]))
         table.add_row(row["period"], *cells, Text(bar, style="cyan"))
     return Group(table, *(Text(note) for note in comparison_notes(comparison)))
+
+
+def variants_table(spellings: SpellingCounts) -> Table:
+    """Each spelling ~term searches, where it comes from, and the articles that hold it."""
+    table = Table(
+        title=f"~{terminal_safe(spellings.term)}: {len(spellings.counts)} spellings, "
+        f"{spellings.total:,} articles hold one",
+        title_justify="left",
+        caption=terminal_safe(spellings.version),
+        caption_justify="left",
+    )
+    table.add_column("spelling")
+    table.add_column("from")
+    table.add_column("articles", justify="right")
+    for row in variants_rows(spellings):
+        table.add_row(_text(row["spelling"]), _text(row["source"]), f"{row['articles']:,}")
+    return table
+
+
+KWIC_COLUMNS = (
+    "id",
+    "outlet",
+    "published_at",
+    "title",
+    "url",
+    "path",
+    "field",
+    "entry",
+    "start",
+    "end",
+    "term",
+    "left",
+    "match",
+    "right",
+)
+"""The fields of a concordance line in CSV and JSON Lines."""
+BOM = "\ufeff"
+
+
+def write_kwic_csv(lines: Iterable[Line], out: IO[str], bom: bool = True) -> int:
+    """A header and one row per line; with `bom` (the default) a UTF-8 byte order mark first, so that Excel
+    reads the file as UTF-8 (LibreOffice reads it either way). Returns the number of lines."""
+    if bom:
+        out.write(BOM)
+    writer = csv.writer(out)
+    writer.writerow(KWIC_COLUMNS)
+    written = 0
+    for line in lines:
+        _csv_row(writer, (getattr(line, name) for name in KWIC_COLUMNS))
+        written += 1
+    return written
+
+
+def write_kwic_jsonl(lines: Iterable[Line], out: IO[str]) -> int:
+    """One JSON object per concordance line; returns the number of lines."""
+    written = 0
+    for line in lines:
+        out.write(_dumps({name: getattr(line, name) for name in KWIC_COLUMNS}) + "\n")
+        written += 1
+    return written
+
+
+def kwic_table(lines: Sequence[Line], width: int, timezone: str, spellings: Spellings | None = None) -> Table:
+    """Left context right-aligned, the match in a centre column in colour, right context, then where from."""
+    cells = 2 * width
+    table = Table(
+        title=f"{len(lines):,} lines",
+        title_justify="left",
+        caption=spellings_note(spellings or {}),
+        caption_justify="left",
+        box=None,
+        padding=(0, 1),
+    )
+    table.add_column("left", justify="right", no_wrap=True, min_width=cells, max_width=cells)
+    table.add_column("match", justify="center", no_wrap=True, style=MATCH_STYLE)
+    table.add_column("right", no_wrap=True, min_width=cells, max_width=cells)
+    table.add_column("date", no_wrap=True, style="dim")
+    table.add_column("outlet", no_wrap=True, style="dim")
+    table.add_column("id / field:entry:offset", no_wrap=True, style="dim")
+    for line in lines:
+        published = local_time(line.published_at, timezone)
+        table.add_row(
+            _text(_fit_left(line.left, cells)),
+            _text(line.match),
+            _text(_fit_right(line.right, cells)),
+            published.strftime("%Y-%m-%d") if published else "-",
+            _text(line.outlet),
+            _text(f"{line.id} {line.field}:{line.entry}:{line.start}"),
+        )
+    return table
+
+
+def _fit_left(text: str, cells: int) -> str:
+    """The end of `text` that fits in `cells` terminal cells (CJK characters take two)."""
+    while cell_len(text) > cells:
+        text = text[1:]
+    return text
+
+
+def _fit_right(text: str, cells: int) -> str:
+    while cell_len(text) > cells:
+        text = text[:-1]
+    return text

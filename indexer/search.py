@@ -22,12 +22,13 @@ from indexer import lifecycle
 from indexer.client import connect
 from indexer.config import Settings
 from indexer.document import article_from_source, field_texts
-from indexer.errors import IndexerError, IndexMissing, QueryError
+from indexer.errors import ConfigError, IndexerError, IndexMissing, QueryError
 from indexer.highlight import Fragment, Needle, fragments, needle
 from indexer.mapping import IndexMeta
 from indexer.paging import KEEP_ALIVE, PAGE_SIZE, Pages
-from indexer.query import DATE_FIELD, KEYWORD_FIELDS, DateRange, Query, parse, recall_clause, to_dsl
+from indexer.query import DATE_FIELD, KEYWORD_FIELDS, DateRange, Query, Text, parse, recall_clause, to_dsl
 from indexer.segment import Segmenter, get_segmenter
+from indexer.variants import Variant, VariantFileError, VariantsUnavailable, VariantTable, load_table
 
 Sort = Literal["relevance", "newest", "oldest"]
 Interval = Literal["day", "week", "month", "year"]
@@ -158,6 +159,17 @@ class StoredArticle:
     source: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class SpellingCounts:
+    """The spellings ``~term`` searches, each with the articles holding it; ``total`` holds any of them."""
+
+    term: str
+    counts: list[tuple[Variant, int]]
+    total: int
+    version: str
+    """The table's version (:attr:`indexer.variants.VariantTable.version`), to cite with the counts."""
+
+
 class Searcher:
     """Runs queries against the index behind an alias, with the indexing side's segmenter and dictionaries."""
 
@@ -173,6 +185,7 @@ class Searcher:
         self.es = es or connect(settings)
         self.segmenter = segmenter or get_segmenter(settings.user_dict, settings.cache_dir)
         self._behind: dict[str, IndexMeta] | None = None
+        self._variants: VariantTable | None = None
 
     def _alias(self) -> str:
         """The alias to query, once it passed the ownership check (:func:`indexer.lifecycle.existing`)."""
@@ -198,8 +211,37 @@ class Searcher:
         date_to: str | None = None,
         allow_empty: bool = False,
     ) -> Query:
-        """Parse query text with the configured time zone (see :func:`indexer.query.parse`)."""
-        return parse(text, self.settings.timezone, outlets, date_from, date_to, allow_empty)
+        """Parse query text with the configured time zone and regional spellings (see :func:`indexer.query.parse`)."""
+        return parse(text, self.settings.timezone, outlets, date_from, date_to, allow_empty, self._spellings)
+
+    def variant_table(self) -> VariantTable:
+        """The regional spellings table with the configured variants file, loaded on first use.
+
+        Raises QueryError without the ``variants`` extra, ConfigError for a variants file that can't be used.
+        """
+        if self._variants is None:
+            path = self.settings.variants_file
+            try:
+                self._variants = load_table(self.settings.cache_dir, path)
+            except VariantsUnavailable as exc:
+                raise QueryError(str(exc)) from None
+            except VariantFileError as exc:
+                raise ConfigError(str(exc), "fix the file or unset variants_file") from None
+            except OSError as exc:
+                raise ConfigError(f"cannot read the variants file {path}: {exc.strerror or exc}") from None
+        return self._variants
+
+    def _spellings(self, term: str) -> list[str]:
+        return self.variant_table().spellings(term)
+
+    def spelling_counts(self, term: str) -> SpellingCounts:
+        """Each regional spelling of `term` (the term first) and how many articles hold it in a displayed field."""
+        table = self.variant_table()
+        variants = table.expand(term)
+        counts = [(variant, self.count(Query(((Text(variant.form),),)))) for variant in variants]
+        spellings = tuple(variant.form for variant in variants)
+        total = self.count(Query(((Text(term, spellings=spellings),),)))
+        return SpellingCounts(term, counts, total, table.version)
 
     def dsl(self, query: Query) -> dict[str, Any]:
         return to_dsl(query, self.segmenter)
@@ -304,6 +346,18 @@ class Searcher:
     def hits(self, ids: Sequence[str]) -> list[Hit]:
         """The listing of the articles `ids` (no highlights), in the order given."""
         return [_hit({"_id": doc_id, "_source": source}, []) for doc_id, source in self.sources(ids, LISTING_FIELDS)]
+
+    def stream_sources(self, query: Query, fields: Sequence[str], sort: Sort = "oldest") -> Pages:
+        """Every matching document's ``_source`` `fields`, a page at a time over a point in time (use it in a
+        ``with`` block)."""
+        return Pages(
+            self.es,
+            self._alias(),
+            sort=_sort(sort),
+            track_total_hits=True,
+            query=self.dsl(query),
+            source_includes=list(fields),
+        )
 
     def period_spec(self, query: Query, interval: Interval) -> dict[str, Any]:
         """The ``date_histogram`` of `histogram` and `compare`: calendar periods in the configured time zone, empty
@@ -424,7 +478,8 @@ def _url_variants(url: str) -> list[str]:
 
 
 def _needles(query: Query) -> list[Needle]:
-    return [needle(term.text, term.fields) for term in query.text_terms()]
+    """One needle per spelling searched: highlights mark whichever matched."""
+    return [needle(form, term.fields) for term in query.text_terms() for form in term.forms]
 
 
 def _hit(raw: dict[str, Any], needles: Sequence[Needle]) -> Hit:

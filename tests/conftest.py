@@ -28,8 +28,9 @@ from indexer.config import Settings, load_settings
 from indexer.ingest import IngestOptions, ingest
 from indexer.search import Searcher
 from tests.nodes import cli_env, free_port, run_cli
+from tests.oracle import Oracle, article_files, load_paths, stored_hashes
 
-ES_FIXTURES = frozenset({"es", "es_settings", "alias", "corpus_alias", "small_alias", "secure"})
+ES_FIXTURES = frozenset({"es", "es_settings", "alias", "corpus_alias", "small_alias", "secure", "mention_alias"})
 """Fixtures that reach an Elasticsearch server: a test using one (directly or through another fixture) is ``es``."""
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,3 +207,36 @@ def small_alias(es: Elasticsearch, es_settings: Settings, tmp_path_factory: pyte
 def searcher(es_settings: Settings, small_alias: str) -> Searcher:
     """A searcher over :func:`small_alias`."""
     return Searcher(es_settings, index=small_alias)
+
+
+MENTIONS = ("金正恩", "普京", "蒲亭", "習近平", "习近平")
+"""A file is indexed when it holds one of these (as bytes: a cheap filter, the oracle decides matches)."""
+
+
+def mention_files(corpus: Path) -> list[Path]:
+    needles = [mention.encode() for mention in MENTIONS]
+    return [path for path in article_files(corpus) if any(needle in path.read_bytes() for needle in needles)]
+
+
+@pytest.fixture(scope="session")
+def mention_alias(es: Elasticsearch, es_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    alias = f"test-near-{uuid.uuid4().hex[:6]}"
+    report = tmp_path_factory.mktemp("near") / "report.jsonl"
+    summary = ingest(es_settings, mention_files(require_corpus()), IngestOptions(workers=1), alias=alias, report=report)
+    assert summary.indexed > 300 and summary.complete
+    yield alias
+    es.indices.delete(index=",".join(es.indices.get(index=f"{alias}-*")))
+
+
+@pytest.fixture(scope="session")
+def mention_oracle(es: Elasticsearch, mention_alias: str) -> Oracle:
+    stored = stored_hashes(es, mention_alias)
+    oracle = load_paths(mention_files(require_corpus()), stored)
+    assert set(oracle.ids) == set(stored)
+    return oracle
+
+
+def ids(searcher: Searcher, query: str) -> set[str]:
+    found = [hit.id for hit in searcher.stream(searcher.parse(query), highlight=False)]
+    assert len(found) == len(set(found))
+    return set(found)

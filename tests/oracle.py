@@ -35,6 +35,9 @@ SEPARATOR = "\n"
 _S2T = opencc.OpenCC("s2t")
 _T2S = opencc.OpenCC("t2s")
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_SPACE_RUN = re.compile(r"\s+")
+_HAN_CHAR = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+"""Han ideographs (unified, extensions, compatibility): whitespace next to one is not counted by NEAR."""
 _LATIN_DIGIT = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]+-?[0-9]+[A-Za-z]*|[0-9]+[A-Za-z]+)(?![A-Za-z0-9])")
 
 
@@ -105,6 +108,37 @@ class Oracle:
     def variants(self, query: str) -> set[str]:
         return {normalize(form) for form in (query, _S2T.convert(query), _T2S.convert(query))}
 
+    def near(self, left: str, right: str, gap: int) -> set[str]:
+        """Ids of the articles with one text (title, paragraph, caption ...) holding `left` and `right` (any OpenCC
+        script variant) apart, at most `gap` characters between them, either order (:func:`near_in`); whitespace
+        touching a Han character is not counted, another run of whitespace counts one."""
+        lefts = {_squeeze(_T2S.convert(form)) for form in self.variants(left)}
+        rights = {_squeeze(_T2S.convert(form)) for form in self.variants(right)}
+        both = set.intersection(
+            *({index for form in forms for index in self._simplified.scan(form)} for forms in (lefts, rights))
+        )
+        found = set()
+        for index in both:
+            start = self._simplified.starts[index]
+            end = self._simplified.starts[index + 1] if index + 1 < len(self.ids) else len(self._simplified.text)
+            texts = self._simplified.text[start:end].split(SEPARATOR)
+            if any(near_in(_squeeze(text), lefts, rights, gap) for text in texts):
+                found.add(self.ids[index])
+        return found
+
+    def occurrences(self, query: str) -> Counter[str]:
+        """Per article id, how many times the query (any OpenCC script variant) occurs in its displayed texts,
+        overlapping occurrences included, whitespace touching a Han character ignored (as :meth:`near` counts)."""
+        forms = {_squeeze(_T2S.convert(form)) for form in self.variants(query)}
+        counts: Counter[str] = Counter()
+        for index in {index for form in forms for index in self._simplified.scan(form)}:
+            start = self._simplified.starts[index]
+            end = self._simplified.starts[index + 1] if index + 1 < len(self.ids) else len(self._simplified.text)
+            for text in self._simplified.text[start:end].split(SEPARATOR):
+                squeezed = _squeeze(text)
+                counts[self.ids[index]] += sum(len(_spans(squeezed, form)) for form in forms if form)
+        return +counts
+
     def find(self, query: str) -> set[str]:
         """Ids of the articles whose displayed text contains the query (in any OpenCC script variant)."""
         found: set[int] = set()
@@ -115,6 +149,38 @@ class Oracle:
         return {self.ids[index] for index in found}
 
 
+def _squeeze(text: str) -> str:
+    """The text as NEAR counts characters: whitespace touching a Han character (or an end) dropped, any other run
+    of whitespace one character."""
+    return _SPACE_RUN.sub(lambda run: "" if _touches_han(text, run.start(), run.end()) else " ", text)
+
+
+def _touches_han(text: str, start: int, end: int) -> bool:
+    return start == 0 or end == len(text) or bool(_HAN_CHAR.match(text[start - 1]) or _HAN_CHAR.match(text[end]))
+
+
+def _spans(text: str, needle: str) -> list[tuple[int, int]]:
+    spans = []
+    position = text.find(needle)
+    while position >= 0:
+        spans.append((position, position + len(needle)))
+        position = text.find(needle, position + 1)
+    return spans
+
+
+def near_in(text: str, lefts: Iterable[str], rights: Iterable[str], gap: int) -> bool:
+    """Whether `text` holds one of `lefts` and one of `rights`, not overlapping, at most `gap` characters between
+    the end of the first and the start of the second (either order)."""
+    left_spans = [span for form in lefts if form for span in _spans(text, form)]
+    right_spans = [span for form in rights if form for span in _spans(text, form)]
+    return any(
+        0 <= later[0] - earlier[1] <= gap
+        for a in left_spans
+        for b in right_spans
+        for earlier, later in ((a, b), (b, a))
+    )
+
+
 def load(corpus: Path, stored: dict[str, str] | None = None) -> Oracle:
     """The oracle over every article file of `corpus`.
 
@@ -122,9 +188,14 @@ def load(corpus: Path, stored: dict[str, str] | None = None) -> Oracle:
     the index keeps, from ``source.sha1``) names one, only the file with that content stands for the article, else
     every copy does. Content, not path, so the oracle holds wherever the corpus is mounted.
     """
+    return load_paths(article_files(corpus), stored)
+
+
+def load_paths(paths: Iterable[Path], stored: dict[str, str] | None = None) -> Oracle:
+    """The oracle over the article files `paths` (`stored` as for :func:`load`)."""
     stored = stored or {}
     articles = []
-    for path in article_files(corpus):
+    for path in paths:
         try:
             data = read_article_file(path)
             article = parse_bytes(data, str(path))

@@ -11,7 +11,6 @@ import io
 import json
 import resource
 import socket
-import subprocess
 import uuid
 from collections.abc import Iterator
 
@@ -22,17 +21,7 @@ from indexer import coverage, output
 from indexer.config import Settings
 from indexer.search import Searcher
 from tests.conftest import EXAMPLES, SecureNode
-from tests.nodes import cli_env, run_cli, suite_env
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert result.returncode == 1, (result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.stderr
-    for needle in needles:
-        assert needle in lines[0]
+from tests.nodes import assert_one_line_error, cli_env, run_cli, suite_env
 
 
 def test_json_output_matches_the_library(searcher: Searcher) -> None:

@@ -22,7 +22,7 @@ from indexer.article import Article
 from indexer.errors import QueryError
 from indexer.mapping import TEXT_FIELDS, VIEW_FIELDS
 from indexer.parser import ParseError, parse_bytes
-from indexer.query import DATE_FIELD, KEYWORD_FIELDS, MAX_TERM_CHARS, MAX_TERMS, parse, to_dsl
+from indexer.query import DATE_FIELD, KEYWORD_FIELDS, MAX_NEAR, MAX_TERM_CHARS, MAX_TERMS, parse, to_dsl
 from indexer.segment import Segmenter, get_segmenter
 
 from .conftest import Figure
@@ -136,7 +136,8 @@ def test_mutated_real_articles_never_crash_the_parser(corpus: Path, figure: Figu
 TEXT_VIEWS = {f"{view}.{name}" for view in ("chars", "words") for name in VIEW_FIELDS}
 HOSTILE_WORDS = r"""* ? a*b te?t title:* person:* outlet:* /.*/ /(a+)+$/ a~2 b^10 _exists_:title _id:1 query_string
     regexp wildcard script \ \* OR AND NOT - -- " "" "*" ( ) date:0000 date:9999-12-31.. date:2020-13 date:.. date:1..2
-    date:none date:NONE.. title: http://x 12:30 B-52: 中国 臺灣 Ｂ 🙂"""
+    date:none date:NONE.. title: http://x 12:30 B-52: 中国 臺灣 Ｂ 🙂 NEAR/5 NEAR/0 NEAR/ NEAR/999 near/2 (( )) -( (a b)
+    (中国 title:~川普 ~"a b" ~ -~台湾 outlet:~dw"""
 HOSTILE_PHRASES = (
     "[a TO z]",
     "{1 TO 9}",
@@ -171,6 +172,10 @@ def _check_query(dsl: Any, counts: Counter[str]) -> None:
         assert field in TEXT_VIEWS
         assert set(phrase) <= {"query", "analyzer", "boost"} and phrase["analyzer"] == "whitespace"
         assert isinstance(phrase["query"], str) and len(phrase["query"].split()) <= MAX_TERM_CHARS
+    elif kind == "intervals":
+        ((field, rule),) = body.items()
+        assert field in TEXT_VIEWS and field.startswith("chars.")
+        _check_interval_rule(rule)
     elif kind == "term":
         ((field, value),) = body.items()
         assert field in KEYWORD_FIELDS.values() and isinstance(value, str)
@@ -183,16 +188,39 @@ def _check_query(dsl: Any, counts: Counter[str]) -> None:
         pytest.fail(f"query type {kind!r} in {dsl}")
 
 
+def _check_interval_rule(rule: Any) -> None:
+    """An intervals rule of the shapes NEAR makes: any_of/all_of of character phrases, user text only as the
+    whitespace-analyzed query of a match."""
+    assert isinstance(rule, dict) and len(rule) == 1
+    ((kind, body),) = rule.items()
+    if kind == "match":
+        assert set(body) == {"query", "analyzer", "ordered", "max_gaps"} and body["analyzer"] == "whitespace"
+        assert body["ordered"] is True and body["max_gaps"] == 0
+        assert isinstance(body["query"], str) and len(body["query"].split()) <= MAX_TERM_CHARS
+    elif kind == "any_of":
+        assert set(body) == {"intervals"}
+        for inner in body["intervals"]:
+            _check_interval_rule(inner)
+    elif kind == "all_of":
+        assert set(body) == {"ordered", "max_gaps", "intervals"} and body["ordered"] is True
+        assert isinstance(body["max_gaps"], int) and 0 <= body["max_gaps"] <= MAX_NEAR
+        assert len(body["intervals"]) == 2
+        for inner in body["intervals"]:
+            _check_interval_rule(inner)
+    else:
+        pytest.fail(f"interval rule {kind!r} in {rule}")
+
+
 @settings(max_examples=500, deadline=None)
 @given(QUERIES)
 @example('title:"a b" OR c* -d? {"script": 1} /x.*/ _exists_:t')
 @example(" ".join(["中国 OR"] * 40) + " 美国")
 def test_any_query_text_becomes_only_our_safe_shapes_or_a_query_error(segmenter: Segmenter, text: str) -> None:
     try:
-        query = parse(text, allow_empty=True)
+        query = parse(text, allow_empty=True, variants=lambda term: [term, "川普"])
     except QueryError as error:
         assert str(error).strip()
         return
     counts: Counter[str] = Counter()
     _check_query(to_dsl(query, segmenter), counts)
-    assert counts["match_phrase"] <= 2 * len(TEXT_FIELDS) * MAX_TERMS  # a recall and a ranking phrase per field
+    assert counts["match_phrase"] <= 2 * 2 * len(TEXT_FIELDS) * MAX_TERMS  # recall and ranking, per field and form

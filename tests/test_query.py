@@ -18,11 +18,14 @@ from indexer.query import (
     DATE_FIELD,
     FIELD_NAMES,
     KEYWORD_FIELDS,
+    MAX_NEAR,
     MAX_TERMS,
     SAFE_QUERY_TYPES,
     SCOPES,
     DateRange,
     Keyword,
+    Near,
+    Node,
     Query,
     Text,
     Undated,
@@ -143,7 +146,28 @@ def test_date_bounds_intersect_anded_ranges() -> None:
         ("-a OR b", "excluded"),
         ("title:", "needs a value"),
         ("person: x", "needs a value"),
-        ("(a OR b) c", "parentheses"),
+        ("(a OR b", "never closed .at column 1"),
+        ("a OR b)", "closes nothing"),
+        ("a ()", "column 3"),
+        ("(-a) b", "only excludes"),
+        ("f(x)", "edge of a word"),
+        ("title:(a b)", "edge of a word"),
+        ("(a OR) b", "column 4"),
+        ("(" * 9 + "a" + ")" * 9, "at most 8 deep"),
+        ("a NEAR/ b", "distance"),
+        ("a NEAR/100 b", "from 0 to 99"),
+        ("NEAR/3 b", "column 1"),
+        ("a NEAR/3", "column 3"),
+        ("-a NEAR/3 b", "to exclude a NEAR"),
+        ("a NEAR/3 (b c)", "two text terms"),
+        ("a NEAR/3 outlet:dw", "two text terms"),
+        ("title:a NEAR/3 body:b", "share none"),
+        ("a NEAR/3 b NEAR/3 c", "column 12"),
+        ("a OR NEAR/3 b", "column 3"),
+        ("普京 NEAR/3 普京", "two different terms"),
+        ("~", "'~' must be followed"),
+        ("outlet:~dw", "no text field"),
+        ("~川普", "not available"),
         ('a"b"', "quote can only start"),
         ('"a"b', "closing quote"),
         ("-", "must be followed"),
@@ -229,29 +253,49 @@ def _query_types(node: Any) -> set[str]:
 
 
 QUERY_CHARS = st.sampled_from(list('ab中國台湾 "-:()OR　Ｂ\u200b.*?~^\\/[]{}titlepersondate0123.'))
+OPERATORS = st.sampled_from(["(", ")", "-(", "OR", "NEAR/3", "NEAR/0", "~a", "title:~台湾", '"a b"', "中國", "-x"])
 FIELDISH = st.builds(lambda f, v: f"{f}:{v}", st.sampled_from([*FIELD_NAMES, "foo", "http"]), st.text(max_size=8))
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(st.text(max_size=40), st.text(QUERY_CHARS, max_size=30), st.lists(FIELDISH).map(" ".join)))
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.text(QUERY_CHARS, max_size=30),
+        st.lists(FIELDISH).map(" ".join),
+        st.lists(st.one_of(OPERATORS, FIELDISH), max_size=12).map(" ".join),
+        st.lists(OPERATORS, max_size=12).map("".join),
+    )
+)
 @example('title:"a b" OR c -d')
 @example('a*b? c~2 d^3 /re.*/ {"script": 1}')
 def test_any_input_is_a_safe_query_or_a_query_error(segmenter: Segmenter, text: str) -> None:
     try:
-        query = parse(text)
+        query = parse(text, variants=lambda term: [term, "川普", "特朗普"])
     except QueryError as error:
         assert str(error)
         return
     dsl = to_dsl(query, segmenter)
     assert _query_types(dsl) <= SAFE_QUERY_TYPES
     assert query.groups
-    for group in query.groups:
-        for term in group:
-            if isinstance(term, Text):
-                assert char_tokens(term.text)
-                assert set(term.fields) <= set(VIEW_FIELDS)
-            elif isinstance(term, Keyword):
-                assert term.field in KEYWORD_FIELDS.values()
+    _check_terms(query)
+
+
+def _check_terms(node: Node) -> None:
+    """Every text term has something to search, in fields with views; keyword terms name keyword fields."""
+    if isinstance(node, Query):
+        assert node.groups
+        for item in [*(item for group in node.groups for item in group), *node.excluded]:
+            _check_terms(item)
+    elif isinstance(node, Near):
+        assert 0 <= node.gap <= MAX_NEAR and set(node.fields) <= set(node.left.fields) & set(node.right.fields)
+        _check_terms(node.left)
+        _check_terms(node.right)
+    elif isinstance(node, Text):
+        assert all(char_tokens(form) for form in node.forms)
+        assert set(node.fields) <= set(VIEW_FIELDS)
+    elif isinstance(node, Keyword):
+        assert node.field in KEYWORD_FIELDS.values()
 
 
 def test_outlet_option_is_folded_and_must_not_be_empty() -> None:

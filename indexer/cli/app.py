@@ -6,7 +6,7 @@ import os
 import shlex
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Annotated
@@ -15,6 +15,7 @@ import typer
 from rich.console import Console, RenderableType
 from rich.markup import escape
 
+from indexer import output
 from indexer.client import explain
 from indexer.config import Settings, load_settings
 from indexer.errors import IndexerError, clip
@@ -115,6 +116,13 @@ def open_searcher(index: str | None) -> Searcher:
     return searcher
 
 
+def note_spellings(spellings: Mapping[str, Sequence[str]]) -> None:
+    """Say on stderr which spellings the ``~`` terms searched (for output that has no place for it)."""
+    note = output.spellings_note(spellings)
+    if note:
+        err_console.print(f"[cyan]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+
+
 def one_format(**flags: bool) -> str:
     chosen = [name for name, given in flags.items() if given]
     if len(chosen) > 1:
@@ -136,7 +144,9 @@ def count_query(
 ) -> tuple[Searcher, Query]:
     """The searcher and parsed query of `histogram` and `terms` (an empty query counts every article)."""
     searcher = open_searcher(index)
-    return searcher, searcher.parse(" ".join(query or ()), outlet or (), date_from, date_to, allow_empty=True)
+    parsed = searcher.parse(" ".join(query or ()), outlet or (), date_from, date_to, allow_empty=True)
+    note_spellings(output.searched_spellings(parsed))
+    return searcher, parsed
 
 
 def save_provenance(

@@ -26,6 +26,7 @@ from indexer.cli.app import (
     count_query,
     emit_counts,
     filters,
+    note_spellings,
     one_format,
     open_searcher,
     save_provenance,
@@ -50,6 +51,10 @@ SEARCH_HELP = (
     "  拉夫罗夫 金正恩            both terms (terms are ANDed)\n"
     "  朝鲜 OR 北韩 核武器         (朝鲜 or 北韩) and 核武器: OR binds tighter than AND\n"
     "  疫情 -武汉                  疫情 but not 武汉\n"
+    "  (拜登 疫苗) OR (川普 口罩)   parentheses group and nest; -(a OR b) excludes a group\n"
+    "  金正恩 NEAR/10 普京          both in one paragraph (title, caption), at most 10 characters between, "
+    "either order (n ≤ 99)\n"
+    "  ~川普 title:~特朗普          every regional spelling (川普, 特朗普 …; `indexer variants 川普` lists them)\n"
     '  "B-52 轰炸机"               one exact phrase\n'
     "  title:普京 body:… caption:…  only in the title / body and subheadings / captions and galleries\n"
     "  links:普京                   only in link text (related-reading lists too), never searched without links:\n"
@@ -59,8 +64,8 @@ SEARCH_HELP = (
     "ends included, configured time zone); --from/--to do the same\n"
     "  date:none                    articles without a publish time (undated); 疫情 -date:none: dated ones only\n\n"
     "Only a known field name before a colon is field syntax: 12:30, B-52: or https://… are searched as text, and "
-    "an unknown name: is an error (quote it to search it). Parentheses don't group; quote text that holds ( ) or "
-    "starts with -."
+    "an unknown name: is an error (quote it to search it). Precedence, loosest first: AND, OR, NEAR, -, "
+    "parentheses. A parenthesis groups only at the edge of a word; quote text that holds ( ) or starts with - or ~."
 )
 
 
@@ -93,6 +98,9 @@ def search_command(
     searcher = open_searcher(index)
     parsed = searcher.parse(" ".join(query), outlet or (), date_from, date_to)
     fmt = one_format(json=json_output, jsonl=jsonl, csv=csv_output)
+    spellings = output.searched_spellings(parsed)
+    if count or fmt not in ("json", "table") or (fmt == "table" and all_hits):
+        note_spellings(spellings)
     if count:
         typer.echo(searcher.count(parsed))
         return
@@ -104,10 +112,10 @@ def search_command(
         return
     page = searcher.search(parsed, sort, limit, offset)
     if fmt == "table":
-        console.print(output.hits_table(page, searcher.settings.timezone, offset))
+        console.print(output.hits_table(page, searcher.settings.timezone, offset, spellings))
     else:
         writers = {
-            "json": lambda out: output.write_json(page.total, page.hits, out),
+            "json": lambda out: output.write_json(page.total, page.hits, out, spellings),
             "jsonl": lambda out: output.write_jsonl(page.hits, out),
             "csv": lambda out: output.write_csv(page.hits, out),
         }
@@ -125,7 +133,7 @@ def _export(searcher: Searcher, query: Query, sort: Sort, fmt: str, keep_alive: 
     try:
         with searcher.stream(query, sort, keep_alive=keep_alive) as stream:
             writers: dict[str, Callable[[IO[str]], object]] = {
-                "json": lambda out: output.write_json(stream.total, stream, out),
+                "json": lambda out: output.write_json(stream.total, stream, out, output.searched_spellings(query)),
                 "csv": lambda out: output.write_csv(stream, out),
             }
             to_stdout(writers.get(fmt, lambda out: output.write_jsonl(stream, out)))
