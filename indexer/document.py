@@ -11,6 +11,7 @@ from indexer.article import Article, GalleryItem, Image, Link
 from indexer.mapping import LINK_FIELD, VIEW_FIELDS
 from indexer.normalize import char_tokens, script_of
 from indexer.segment import Segmenter, Token
+from indexer.stories import signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,7 @@ def build_document(article: Article, segmenter: Segmenter, source: SourceFile | 
             "links": len(article.links),
         },
         "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **story_fields(article),
         "chars": chars,
         "words": words,
     }
@@ -111,6 +113,21 @@ def build_document(article: Article, segmenter: Segmenter, source: SourceFile | 
         if source.mtime is not None:
             document["source"]["mtime"] = source.mtime
     return {key: value for key, value in document.items() if value is not None}
+
+
+def story_fields(article: Article) -> dict[str, Any]:
+    """The story signature fields and a provisional story (the article's own id) for the post-pass of
+    :mod:`indexer.story_ids` to settle; an article too short for a signature gets no band keys."""
+    fields: dict[str, Any] = {"story": document_id(article), "story_pending": True}
+    found = signature(article)
+    if found is not None:
+        fields |= {
+            "story_bands": list(found.band_keys()),
+            "story_minhash": found.encode(),
+            "story_size": found.size,
+            "story_numbers": sorted(found.numbers),
+        }
+    return fields
 
 
 def _tuple(values: Iterable[str] | None) -> tuple[str, ...]:

@@ -49,6 +49,7 @@ from indexer.lock import AliasLock
 from indexer.paging import Pages
 from indexer.parser import DEFAULT_MAX_BYTES, ParseError, parse_bytes, read_article_file
 from indexer.segment import Segmenter, get_segmenter
+from indexer.story_ids import StoryPass, assign_stories
 from indexer.walk import (
     DEFAULT_EXCLUDE,
     DEFAULT_INCLUDE,
@@ -124,6 +125,8 @@ class Summary:
     """Documents sent again after the server rejected them with 429 (its write queue was full)."""
     time_sources: dict[str, int] = field(default_factory=dict)
     """Indexed articles by where their publish time comes from (``none``: undated)."""
+    stories: StoryPass | None = None
+    """What the story post-pass did (:mod:`indexer.story_ids`); None when the run ended early."""
 
     @property
     def complete(self) -> bool:
@@ -296,6 +299,8 @@ def process_sources(items: Sequence[tuple[str, str, int, dict[str, Any]]]) -> li
             origin = source.get("source")
             article = article_from_source(source)
             document = build_document(article, segmenter, SourceFile(**origin) if origin else None)
+            if "story" in source:
+                document |= {"story": source["story"], "story_pending": source.get("story_pending", False)}
             lines = _index_lines(_worker["index"], doc_id, Decision("index", version), document)
         except Exception as exc:  # report, never stop the run
             results.append(_internal_error(name, exc, doc_id))
@@ -417,7 +422,10 @@ def ingest(
         index = lifecycle.ensure_index(es, alias, segmenter.version, options.shards, options.replicas)
         if on_start:
             on_start(index)
-        return load_into(es, settings, index, paths, options, progress, report or default_report_path(settings))
+        summary = load_into(es, settings, index, paths, options, progress, report or default_report_path(settings))
+        if not summary.aborted:
+            summary.stories = assign_stories(es, index)
+        return summary
 
 
 def _unchanged_by_stat(

@@ -29,6 +29,7 @@ from indexer.search import Histogram, Hit, Page, StoredArticle, TermCounts, loca
 
 if TYPE_CHECKING:
     from indexer.ingest import Summary
+    from indexer.story_ids import StoryPass
 
 MATCH_STYLE = "bold black on yellow"
 HIT_COLUMNS = ("id", "published_at", "outlet", "title", "url", "score", "highlight")
@@ -303,9 +304,20 @@ def summary_table(title: str, summary: Summary, items: str = "files") -> Table:
         rows.insert(1, ("  of them read", f"{summary.read:,} (the others have the stored path, size and mtime)"))
     if summary.skipped_paths:
         rows.append(("folders/entries skipped", f"{summary.skipped_paths:,} (see report)"))
+    if summary.stories:
+        rows.append(("stories", story_pass_line(summary.stories)))
     for key, value in rows:
         table.add_row(key, _text(value))
     return table
+
+
+def story_pass_line(stories: StoryPass) -> str:
+    """What a story post-pass did, in one line."""
+    kept = f", {stories.kept:,} kept from the old index" if stories.kept else ""
+    return (
+        f"{stories.articles:,} new articles in {stories.stories:,} stories "
+        f"({stories.joined:,} joined a stored story{kept})"
+    )
 
 
 def _time_source_rows(summary: Summary) -> list[tuple[str, str]]:

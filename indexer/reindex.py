@@ -20,6 +20,7 @@ from indexer.errors import IndexerError
 from indexer.ingest import IngestOptions, Progress, Summary, copy_from, default_report_path, load_into
 from indexer.lock import AliasLock
 from indexer.segment import get_segmenter
+from indexer.story_ids import StoryPass, assign_stories
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class ReindexResult:
     documents: int
     old_documents: int
     deleted_old: bool
+    stories: StoryPass | None = None
 
 
 def reindex(
@@ -79,8 +81,10 @@ def reindex(
                 f"the rebuild into {new} did not complete ({why}); the alias still points to {old}",
                 f"inspect {new}, then delete it or run the rebuild again",
             )
+        stories = assign_stories(es, new, previous=old)
         lock.renew()
         lifecycle.swap_alias(es, alias, old, new)
         if delete_old and old:
             es.indices.delete(index=old)
-    return ReindexResult(alias, old, new, from_files, from_index, new_count, old_count, bool(delete_old and old))
+    deleted = bool(delete_old and old)
+    return ReindexResult(alias, old, new, from_files, from_index, new_count, old_count, deleted, stories)
