@@ -103,7 +103,7 @@ def build_document(article: Article, segmenter: Segmenter, source: SourceFile | 
             "images": len(article.images),
             "links": len(article.links),
         },
-        "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "indexed_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
         **story_fields(article),
         "chars": chars,
         "words": words,
@@ -118,7 +118,7 @@ def build_document(article: Article, segmenter: Segmenter, source: SourceFile | 
 def story_fields(article: Article) -> dict[str, Any]:
     """The story signature fields and a provisional story (the article's own id) for the post-pass of
     :mod:`indexer.story_ids` to settle; an article too short for a signature gets no band keys."""
-    fields: dict[str, Any] = {"story": document_id(article), "story_pending": True}
+    fields: dict[str, Any] = {"story": document_id(article)}
     found = signature(article)
     if found is not None:
         fields |= {

@@ -49,7 +49,7 @@ from indexer.lock import AliasLock
 from indexer.paging import Pages
 from indexer.parser import DEFAULT_MAX_BYTES, ParseError, parse_bytes, read_article_file
 from indexer.segment import Segmenter, get_segmenter
-from indexer.story_ids import StoryPass, assign_stories
+from indexer.story_ids import StoryPass, assign_stories, settled_before
 from indexer.walk import (
     DEFAULT_EXCLUDE,
     DEFAULT_INCLUDE,
@@ -300,7 +300,7 @@ def process_sources(items: Sequence[tuple[str, str, int, dict[str, Any]]]) -> li
             article = article_from_source(source)
             document = build_document(article, segmenter, SourceFile(**origin) if origin else None)
             if "story" in source:
-                document |= {"story": source["story"], "story_pending": source.get("story_pending", False)}
+                document["story"] = source["story"]
             lines = _index_lines(_worker["index"], doc_id, Decision("index", version), document)
         except Exception as exc:  # report, never stop the run
             results.append(_internal_error(name, exc, doc_id))
@@ -422,9 +422,10 @@ def ingest(
         index = lifecycle.ensure_index(es, alias, segmenter.version, options.shards, options.replicas)
         if on_start:
             on_start(index)
+        since = settled_before(es, index)
         summary = load_into(es, settings, index, paths, options, progress, report or default_report_path(settings))
         if not summary.aborted:
-            summary.stories = assign_stories(es, index)
+            summary.stories = assign_stories(es, index, segmenter, since)
         return summary
 
 

@@ -62,26 +62,38 @@ def _text(value: Any, style: str = "") -> Text:
     return Text(terminal_safe(str(value)), style=style)
 
 
+def copy_dict(hit: Hit) -> dict[str, Any]:
+    """Another article of a hit's story, as JSON."""
+    return {"id": hit.id, "outlet": hit.outlet, "published_at": hit.published_at, "title": hit.title, "url": hit.url}
+
+
 def hit_dict(hit: Hit) -> dict[str, Any]:
-    """A hit as JSON: listing fields and highlight fragments (``{"field", "fragment"}``)."""
-    return {
+    """A hit as JSON: listing fields, its story and highlight fragments (``{"field", "fragment"}``); a hit of a
+    ``--unique`` search also lists the story's other matching articles (``copies``, ``copies_total``)."""
+    data = {
         "id": hit.id,
         "url": hit.url,
         "title": hit.title,
         "published_at": hit.published_at,
         "outlet": hit.outlet,
+        "story": hit.story,
         "score": hit.score,
         "highlights": [{"field": f.field, "fragment": f.marked()} for f in hit.fragments],
     }
+    if hit.copies is not None:
+        data |= {"copies": [copy_dict(other) for other in hit.copies], "copies_total": hit.copies_total}
+    return data
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def write_json(total: int, hits: Iterable[Hit], out: IO[str]) -> None:
-    """``{"total": N, "hits": [...]}``, written hit by hit (so a streamed --all keeps memory flat)."""
-    out.write(f'{{"total": {total}, "hits": [')
+def write_json(total: int, hits: Iterable[Hit], out: IO[str], stories: int | None = None) -> None:
+    """``{"total": N, "hits": [...]}``, written hit by hit (so a streamed --all keeps memory flat); a ``--unique``
+    page also has ``"stories"``, the exact number of matching stories."""
+    counted = "" if stories is None else f'"stories": {stories}, '
+    out.write(f'{{"total": {total}, {counted}"hits": [')
     for number, hit in enumerate(hits):
         out.write(("," if number else "") + "\n  " + _dumps(hit_dict(hit)))
     out.write("\n]}\n")
@@ -128,7 +140,10 @@ def best_fragment(hit: Hit) -> Fragment | None:
 def hits_table(page: Page, timezone: str, offset: int = 0) -> Table:
     """Date, outlet, title and the best fragment of each hit, matches in colour."""
     shown = f"{offset + 1:,}–{offset + len(page.hits):,} of " if page.hits else ""
-    table = Table(title=f"{shown}{page.total:,} articles", title_justify="left", show_lines=True)
+    counted = (
+        f"{page.total:,} articles" if page.stories is None else f"{page.stories:,} stories ({page.total:,} articles)"
+    )
+    table = Table(title=f"{shown}{counted}", title_justify="left", show_lines=True)
     table.add_column("date", no_wrap=True)
     table.add_column("outlet", no_wrap=True)
     table.add_column("title", ratio=1, overflow="fold")
@@ -140,10 +155,24 @@ def hits_table(page: Page, timezone: str, offset: int = 0) -> Table:
         table.add_row(
             published.strftime("%Y-%m-%d %H:%M") if published else "-",
             _text(hit.outlet),
-            Group(title, _text(hit.id, style="dim")),
+            Group(title, _text(hit.id, style="dim"), *_also(hit)),
             marked_text(fragment) if fragment else Text(""),
         )
     return table
+
+
+def _also(hit: Hit) -> list[Text]:
+    """The other outlets carrying a hit's story (``--unique``)."""
+    if not hit.copies_total or hit.copies is None:
+        return []
+    outlets = sorted({other.outlet for other in hit.copies})
+    more = hit.copies_total - len(hit.copies)
+    tail = f" and {more:,} more" if more else ""
+    return [
+        _text(
+            f"+{hit.copies_total:,} {'copy' if hit.copies_total == 1 else 'copies'}: {', '.join(outlets)}{tail}", "cyan"
+        )
+    ]
 
 
 def histogram_rows(histogram: Histogram) -> list[dict[str, Any]]:
@@ -157,6 +186,7 @@ def histogram_json(histogram: Histogram) -> str:
     return _dumps(
         {
             "interval": histogram.interval,
+            "unit": histogram.unit,
             "total": histogram.total,
             "undated": histogram.undated,
             "buckets": histogram_rows(histogram),
@@ -178,10 +208,17 @@ def _bar(count: int, largest: int) -> str:
 
 def histogram_table(histogram: Histogram) -> Table:
     """Period, count and a bar scaled to the largest period."""
-    caption = f"{histogram.undated:,} matching articles have no publish time" if histogram.undated else None
-    table = Table(title=f"{histogram.total:,} articles per {histogram.interval}", title_justify="left", caption=caption)
+    unit = histogram.unit
+    notes = [f"{histogram.undated:,} matching {unit} have no publish time"] if histogram.undated else []
+    if unit == "stories":
+        notes.append("exact counts; a story with articles in several periods counts in each")
+    table = Table(
+        title=f"{histogram.total:,} {unit} per {histogram.interval}",
+        title_justify="left",
+        caption="; ".join(notes) or None,
+    )
     table.add_column(histogram.interval, no_wrap=True)
-    table.add_column("articles", justify="right")
+    table.add_column(unit, justify="right")
     table.add_column("", no_wrap=True)
     largest = max((bucket.count for bucket in histogram.buckets), default=0)
     for bucket in histogram.buckets:
@@ -193,6 +230,7 @@ def terms_json(counts: TermCounts) -> str:
     return _dumps(
         {
             "field": counts.field,
+            "unit": counts.unit,
             "total": counts.total,
             "values": [{"value": value, "count": count} for value, count in counts.values],
             "other": counts.other,
@@ -211,16 +249,19 @@ def write_terms_csv(counts: TermCounts, out: IO[str]) -> None:
 
 def terms_table(counts: TermCounts) -> Table:
     """The top values with counts and their share of the matching articles."""
-    notes = [f"{counts.missing:,} articles have no {counts.field}"] if counts.missing else []
+    unit = counts.unit
+    notes = [f"{counts.missing:,} {unit} have no {counts.field}"] if counts.missing else []
     if counts.error_bound:
         notes.append(f"counts may be low by up to {counts.error_bound:,} (several shards)")
+    if unit == "stories":
+        notes.append("exact counts of distinct stories")
     table = Table(
-        title=f"top {counts.field} values in {counts.total:,} articles",
+        title=f"top {counts.field} values in {counts.total:,} {unit}",
         title_justify="left",
         caption="; ".join(notes) or None,
     )
     table.add_column(counts.field)
-    table.add_column("articles", justify="right")
+    table.add_column(unit, justify="right")
     table.add_column("share", justify="right")
     for value, count in counts.values:
         table.add_row(_text(value), f"{count:,}", f"{count / counts.total:.1%}" if counts.total else "-")
@@ -228,7 +269,9 @@ def terms_table(counts: TermCounts) -> Table:
 
 
 def article_json(article: StoredArticle) -> str:
-    return _dumps({"_id": article.id, "_index": article.index, **article.source})
+    """The stored document, and the other articles of its story (``copies``)."""
+    copies = [copy_dict(other) for other in article.copies]
+    return _dumps({"_id": article.id, "_index": article.index, **article.source, "copies": copies})
 
 
 def _list(values: Iterable[Any]) -> Text:
@@ -255,6 +298,14 @@ def article_view(article: StoredArticle, timezone: str) -> RenderableType:
         ("counts", _list(f"{key} {value}" for key, value in source.get("counts", {}).items())),
         ("warnings", _list(source.get("warnings", []))),
         ("file", _text(source.get("source", {}).get("path", "-"))),
+        ("story", _text(source.get("story", "-"))),
+        *(
+            (
+                "copies" if number == 0 else "",
+                _text(f"{_local(other.published_at, timezone)}  {other.id}  {other.title}"),
+            )
+            for number, other in enumerate(article.copies)
+        ),
     ]
     for key, value in rows:
         meta.add_row(key, value)

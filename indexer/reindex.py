@@ -53,7 +53,8 @@ def reindex(
         old = lifecycle.resolve_alias(es, alias)
         if old is None and not paths:
             raise IndexerError(f"nothing to rebuild: no index behind {alias!r} and no files given")
-        version = get_segmenter(settings.user_dict, settings.cache_dir).version
+        segmenter = get_segmenter(settings.user_dict, settings.cache_dir)
+        version = segmenter.version
         new = lifecycle.next_generation(es, alias, version)
         shards, replicas = options.shards, options.replicas
         if old is not None:
@@ -81,7 +82,7 @@ def reindex(
                 f"the rebuild into {new} did not complete ({why}); the alias still points to {old}",
                 f"inspect {new}, then delete it or run the rebuild again",
             )
-        stories = assign_stories(es, new, previous=old)
+        stories = assign_stories(es, new, segmenter, previous=old)
         lock.renew()
         lifecycle.swap_alias(es, alias, old, new)
         if delete_old and old:

@@ -92,6 +92,9 @@ ToOpt = Annotated[str | None, typer.Option("--to", help="published on or before 
 OutletsOpt = Annotated[list[str] | None, typer.Option("--outlet", help="only this outlet; repeat for several")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="print CSV")]
+UniqueOpt = Annotated[
+    bool, typer.Option("--unique", help="count stories (near-duplicate copies once), exactly, instead of articles")
+]
 QUERY_CONTEXT = {"ignore_unknown_options": True}
 """A query may start with an excluded term (-广告 …): not an option."""
 

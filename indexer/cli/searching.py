@@ -19,6 +19,7 @@ from indexer.cli.app import (
     OutletsOpt,
     QueryArg,
     ToOpt,
+    UniqueOpt,
     app,
     console,
     count_query,
@@ -71,6 +72,14 @@ def search_command(
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     count: Annotated[bool, typer.Option("--count", help="print only the number of matching articles")] = False,
+    unique: Annotated[
+        bool,
+        typer.Option(
+            "--unique",
+            help="one hit per story (near-duplicate copies collapsed; the other outlets carrying it are listed); "
+            "with --count, the exact number of stories",
+        ),
+    ] = False,
     json_output: JsonOpt = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="print one JSON object per hit and line")] = False,
     csv_output: CsvOpt = False,
@@ -86,17 +95,19 @@ def search_command(
     parsed = searcher.parse(" ".join(query), outlet or (), date_from, date_to)
     fmt = one_format(json=json_output, jsonl=jsonl, csv=csv_output)
     if count:
-        typer.echo(searcher.count(parsed))
+        typer.echo(searcher.count_stories(parsed) if unique else searcher.count(parsed))
         return
     if all_hits:
+        if unique:
+            raise typer.BadParameter("--unique works on pages of hits, not with --all", param_hint="--unique")
         _export(searcher, parsed, sort, fmt, _keep_alive(keep_alive))
         return
-    page = searcher.search(parsed, sort, limit, offset)
+    page = searcher.search(parsed, sort, limit, offset, unique=unique)
     if fmt == "table":
         console.print(output.hits_table(page, searcher.settings.timezone, offset))
     else:
         writers = {
-            "json": lambda out: output.write_json(page.total, page.hits, out),
+            "json": lambda out: output.write_json(page.total, page.hits, out, page.stories),
             "jsonl": lambda out: output.write_jsonl(page.hits, out),
             "csv": lambda out: output.write_csv(page.hits, out),
         }
@@ -137,15 +148,17 @@ def histogram_command(
     outlet: OutletsOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
+    unique: UniqueOpt = False,
     json_output: JsonOpt = False,
     csv_output: CsvOpt = False,
 ) -> None:
     """Matching articles per day, week (from Monday), month or year, with a bar chart; empty periods included.
 
-    Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC).
+    Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC). With --unique, each period counts
+    its distinct stories (exact), so a story with copies in two periods counts in both.
     """
     searcher, parsed = count_query(index, query, outlet, date_from, date_to)
-    histogram = searcher.histogram(parsed, interval)
+    histogram = searcher.histogram(parsed, interval, unique)
     emit_counts(
         one_format(json=json_output, csv=csv_output),
         lambda: output.histogram_json(histogram),
@@ -163,12 +176,16 @@ def terms_command(
     outlet: OutletsOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
+    unique: UniqueOpt = False,
     json_output: JsonOpt = False,
     csv_output: CsvOpt = False,
 ) -> None:
-    """The most frequent persons, places, organisations, outlets or keywords among the matching articles."""
+    """The most frequent persons, places, organisations, outlets or keywords among the matching articles.
+
+    With --unique, values are ranked by their exact number of distinct stories.
+    """
     searcher, parsed = count_query(index, query, outlet, date_from, date_to)
-    counts = searcher.terms(parsed, field_name, limit)
+    counts = searcher.terms(parsed, field_name, limit, unique)
     emit_counts(
         one_format(json=json_output, csv=csv_output),
         lambda: output.terms_json(counts),
@@ -183,7 +200,8 @@ def show_command(
     index: IndexOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the stored document as JSON")] = False,
 ) -> None:
-    """One article as stored: metadata, entities, keywords, text, captions and links."""
+    """One article as stored: metadata, its story and the other articles of it, entities, keywords, text, captions
+    and links."""
     searcher = open_searcher(index)
     article = searcher.show(ref)
     if json_output:
