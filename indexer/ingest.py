@@ -88,8 +88,8 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A bulk action a worker made for a file (not yet sent): a document to index, or new file times to record
-    for an unchanged one (``touch``: the file counts as unchanged whatever the answer)."""
+    """A bulk action a worker made for a file (not yet sent): a document to index, or an unchanged one again with
+    its new file times (``touch``: the file counts as unchanged whatever the answer)."""
 
     path: str
     doc_id: str
@@ -195,7 +195,7 @@ class _Read:
 def _stored(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
-    answer = es.mget(index=index, ids=ids, source_includes=["source", "published_at"])
+    answer = es.mget(index=index, ids=ids, source_includes=["source", "published_at", "story", "indexed_at"])
     return {doc["_id"]: doc for doc in answer["docs"] if doc.get("found")}
 
 
@@ -278,13 +278,17 @@ def _prepare(item: _Read, previous: dict[str, Any] | None) -> Outcome | Prepared
         return Outcome(name, "unchanged", doc_id=doc_id)
     if decision.action == "moved":
         return Outcome(name, "unchanged", "moved", f"{name}: {decision.detail}", doc_id)
-    if decision.action == "touch":
-        assert previous is not None
-        return Prepared(name, doc_id, _touch_lines(_worker["index"], previous, source), (), touch=True)
     if decision.action == "duplicate":
         return Outcome(name, "rejected", "duplicate", f"{name}: {decision.detail}", doc_id)
     segmenter: Segmenter = _worker["segmenter"]
     document = build_document(item.article, segmenter, source)
+    if decision.action == "touch":
+        # The whole document again (a partial update would drop the chars/words views, which _source leaves
+        # out), with its stored version, story and indexing time: a newer version written meanwhile wins.
+        assert previous is not None
+        kept = {key: previous["_source"][key] for key in ("story", "indexed_at") if key in previous["_source"]}
+        lines = _index_lines(_worker["index"], doc_id, Decision("index", previous["_version"]), document | kept)
+        return Prepared(name, doc_id, lines, (), touch=True)
     lines = _index_lines(_worker["index"], doc_id, decision, document)
     return Prepared(name, doc_id, lines, item.warnings, item.article.time_source)
 
@@ -312,13 +316,6 @@ def process_sources(items: Sequence[tuple[str, str, int, dict[str, Any]]]) -> li
 def _index_lines(index: str, doc_id: str, decision: Decision, document: dict[str, Any]) -> bytes:
     action = {"index": {"_index": index, "_id": doc_id, "version": decision.version, "version_type": "external_gte"}}
     return (json.dumps(action) + "\n" + json.dumps(document, ensure_ascii=False) + "\n").encode()
-
-
-def _touch_lines(index: str, stored: dict[str, Any], source: SourceFile) -> bytes:
-    """An update of the stored file times, only if the document is still the one read (else it is a no-op)."""
-    condition = {"if_seq_no": stored["_seq_no"], "if_primary_term": stored["_primary_term"]}
-    action = {"update": {"_index": index, "_id": stored["_id"], **condition}}
-    return (json.dumps(action) + "\n" + json.dumps({"doc": {"source": asdict(source)}}) + "\n").encode()
 
 
 # --- the run ----------------------------------------------------------------------------------------------------

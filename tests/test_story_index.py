@@ -5,6 +5,7 @@ distinct ``story`` values among the hits."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -212,3 +213,26 @@ def test_unique_search_gives_one_hit_per_story_with_its_copies_and_show_lists_th
     assert count.stdout.strip() == str(data["stories"])
     shown = _cli("show", "--index", copies_alias, shared[0].id, "--json")
     assert {other["id"] for other in json.loads(shown.stdout)["copies"]} >= {c.id for c in shared[0].copies}
+
+
+def test_a_file_whose_mtime_alone_changed_keeps_its_search_views_and_its_story(
+    es: Elasticsearch, es_settings: Settings, alias: str, tmp_path: Path
+) -> None:
+    _zaobao(tmp_path, 1, NOON)
+    copy = _cna(tmp_path, 1, NOON + timedelta(hours=5))
+    _run(es_settings, alias, [tmp_path])
+    before = _stories(es, alias)
+    searcher = Searcher(es_settings, index=alias)
+    assert searcher.count(searcher.parse("数字茶园")) == 2
+    stat = copy.stat()
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    summary = _run(es_settings, alias, [tmp_path])
+    assert (summary.indexed, summary.unchanged, summary.read) == (0, 2, 1)
+    assert searcher.count(searcher.parse("数字茶园")) == 2
+    assert (
+        _stories(es, alias)
+        == before
+        == {"zaobao:20201022-1": "zaobao:20201022-1", "cna:202010220001": "zaobao:20201022-1"}
+    )
+    stored = es.get(index=alias, id="cna:202010220001")["_source"]["source"]
+    assert stored["mtime"] == stat.st_mtime_ns + 10**9
