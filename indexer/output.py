@@ -367,7 +367,7 @@ def story_pass_line(stories: StoryPass) -> str:
     kept = f", {stories.kept:,} kept from the old index" if stories.kept else ""
     return (
         f"{stories.articles:,} new articles in {stories.stories:,} stories "
-        f"({stories.joined:,} joined a stored story{kept})"
+        f"({stories.joined:,} joined a stored story{kept}; {stories.elapsed:,.1f} s)"
     )
 
 

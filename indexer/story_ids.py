@@ -27,6 +27,7 @@ see yet is settled by its own pass, but two copies loaded by the two at the same
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,13 +57,14 @@ VERSION_META = "story_version"
 class StoryPass:
     """What a post-pass did: ``articles`` new ones settled in ``stories`` distinct stories, of which ``joined``
     joined a story stored before and ``kept`` kept their story from the previous index; ``rewritten``
-    documents were indexed again with a new story."""
+    documents were indexed again with a new story; ``elapsed`` seconds."""
 
     articles: int = 0
     stories: int = 0
     joined: int = 0
     kept: int = 0
     rewritten: int = 0
+    elapsed: float = 0.0
 
 
 def _time(value: str | None) -> datetime | None:
@@ -198,6 +200,7 @@ def assign_stories(
     before the load began; None: every article), see the module docstring. `previous` is the index a rebuild
     replaces: its articles with an unchanged signature keep their story there."""
     began = datetime.now(UTC).isoformat(timespec="milliseconds")
+    started = time.monotonic()
     graph = StoryGraph()
     stored: dict[str, str | None] = {}  # the new articles, and the story each has in the index now
     kept = 0
@@ -224,4 +227,5 @@ def assign_stories(
     changed = {doc_id: story for doc_id, story in stories.items() if story != stored[doc_id]}
     rewritten += _rewrite(es, index, segmenter, changed)
     _mark_settled(es, index, began)
-    return StoryPass(len(stories), len(set(stories.values())), len(joined), kept, rewritten)
+    elapsed = time.monotonic() - started
+    return StoryPass(len(stories), len(set(stories.values())), len(joined), kept, rewritten, elapsed)
