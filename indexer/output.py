@@ -206,19 +206,21 @@ def _bar(count: int, largest: int) -> str:
     return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
 
 
+def _counts_table(title: str, notes: list[str], key: str, unit: str) -> Table:
+    """A table of counts: its notes as the caption, the key column, then the count column named by `unit`."""
+    table = Table(title=title, title_justify="left", caption="; ".join(notes) or None)
+    table.add_column(key, no_wrap=True)
+    table.add_column(unit, justify="right")
+    return table
+
+
 def histogram_table(histogram: Histogram) -> Table:
     """Period, count and a bar scaled to the largest period."""
     unit = histogram.unit
     notes = [f"{histogram.undated:,} matching {unit} have no publish time"] if histogram.undated else []
     if unit == "stories":
         notes.append("exact counts; a story with articles in several periods counts in each")
-    table = Table(
-        title=f"{histogram.total:,} {unit} per {histogram.interval}",
-        title_justify="left",
-        caption="; ".join(notes) or None,
-    )
-    table.add_column(histogram.interval, no_wrap=True)
-    table.add_column(unit, justify="right")
+    table = _counts_table(f"{histogram.total:,} {unit} per {histogram.interval}", notes, histogram.interval, unit)
     table.add_column("", no_wrap=True)
     largest = max((bucket.count for bucket in histogram.buckets), default=0)
     for bucket in histogram.buckets:
@@ -255,13 +257,7 @@ def terms_table(counts: TermCounts) -> Table:
         notes.append(f"counts may be low by up to {counts.error_bound:,} (several shards)")
     if unit == "stories":
         notes.append("exact counts of distinct stories")
-    table = Table(
-        title=f"top {counts.field} values in {counts.total:,} {unit}",
-        title_justify="left",
-        caption="; ".join(notes) or None,
-    )
-    table.add_column(counts.field)
-    table.add_column(unit, justify="right")
+    table = _counts_table(f"top {counts.field} values in {counts.total:,} {unit}", notes, counts.field, unit)
     table.add_column("share", justify="right")
     for value, count in counts.values:
         table.add_row(_text(value), f"{count:,}", f"{count / counts.total:.1%}" if counts.total else "-")
