@@ -342,12 +342,16 @@ def shown_periods(searcher: Searcher, comparison: Comparison, filters: Query) ->
 
 
 def histogram(
-    searcher: Searcher, query: Query, interval: Interval = "month", now: datetime | None = None
+    searcher: Searcher,
+    query: Query,
+    interval: Interval = "month",
+    now: datetime | None = None,
+    unique: bool = False,
 ) -> ShownHistogram:
-    """The histogram of `query` over its :func:`display_range`, with the archive's own count per period for the
-    outlets the query is limited to."""
+    """The histogram of `query` (of its distinct stories with `unique`) over its :func:`display_range`, with the
+    archive's own count of articles per period for the outlets the query is limited to."""
     shown = display_range(searcher, query, now)
-    counts = searcher.histogram(query, interval, shown.within)
+    counts = searcher.histogram(query, interval, shown.within, unique)
     outlets = outlets_asked(query)
     archived = _period_counts(searcher, interval, outlets)
     held = [archived.get(int(bucket.start.timestamp() * 1000), 0) for bucket in counts.buckets]

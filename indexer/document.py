@@ -12,6 +12,7 @@ from indexer.mapping import LINK_FIELD, VIEW_FIELDS
 from indexer.normalize import char_tokens, script_of
 from indexer.outlet_meta import OutletTable, load_outlets, outlet_fields
 from indexer.segment import Segmenter, Token
+from indexer.stories import signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,8 @@ def build_document(
             "images": len(article.images),
             "links": len(article.links),
         },
-        "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "indexed_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        **story_fields(article),
         "chars": chars,
         "words": words,
     }
@@ -116,6 +118,21 @@ def build_document(
         if source.mtime is not None:
             document["source"]["mtime"] = source.mtime
     return {key: value for key, value in document.items() if value is not None}
+
+
+def story_fields(article: Article) -> dict[str, Any]:
+    """The story signature fields and a provisional story (the article's own id) for the post-pass of
+    :mod:`indexer.story_ids` to settle; an article too short for a signature gets no band keys."""
+    fields: dict[str, Any] = {"story": document_id(article)}
+    found = signature(article)
+    if found is not None:
+        fields |= {
+            "story_bands": list(found.band_keys()),
+            "story_minhash": found.encode(),
+            "story_size": found.size,
+            "story_numbers": sorted(found.numbers),
+        }
+    return fields
 
 
 def _tuple(values: Iterable[str] | None) -> tuple[str, ...]:

@@ -50,6 +50,7 @@ from indexer.outlet_meta import load_outlets
 from indexer.paging import Pages
 from indexer.parser import DEFAULT_MAX_BYTES, ParseError, parse_bytes, read_article_file
 from indexer.segment import Segmenter, get_segmenter
+from indexer.story_ids import StoryPass, assign_stories, settled_before
 from indexer.walk import (
     DEFAULT_EXCLUDE,
     DEFAULT_INCLUDE,
@@ -125,6 +126,8 @@ class Summary:
     """Documents sent again after the server rejected them with 429 (its write queue was full)."""
     time_sources: dict[str, int] = field(default_factory=dict)
     """Indexed articles by where their publish time comes from (``none``: undated)."""
+    stories: StoryPass | None = None
+    """What the story post-pass did (:mod:`indexer.story_ids`); None when the run ended early."""
 
     @property
     def complete(self) -> bool:
@@ -194,7 +197,7 @@ class _Read:
 def _stored(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
-    answer = es.mget(index=index, ids=ids, source_includes=["source", "published_at"])
+    answer = es.mget(index=index, ids=ids, source_includes=["source", "published_at", "story", "indexed_at"])
     return {doc["_id"]: doc for doc in answer["docs"] if doc.get("found")}
 
 
@@ -281,9 +284,13 @@ def _prepare(item: _Read, previous: dict[str, Any] | None) -> Outcome | Prepared
         return Outcome(name, "rejected", "duplicate", f"{name}: {decision.detail}", doc_id)
     segmenter: Segmenter = _worker["segmenter"]
     document = build_document(item.article, segmenter, source, _worker["outlets"])
-    lines = _index_lines(_worker["index"], doc_id, decision, document)
     if decision.action == "touch":
-        return Prepared(name, doc_id, lines, (), touch=True)
+        # The whole document again at its stored version (see indexer.decision), with its story and indexing
+        # time: a partial update would drop the chars/words views, which _source leaves out.
+        assert previous is not None
+        kept = {key: previous["_source"][key] for key in ("story", "indexed_at") if key in previous["_source"]}
+        return Prepared(name, doc_id, _index_lines(_worker["index"], doc_id, decision, document | kept), (), touch=True)
+    lines = _index_lines(_worker["index"], doc_id, decision, document)
     return Prepared(name, doc_id, lines, item.warnings, item.article.time_source)
 
 
@@ -297,6 +304,8 @@ def process_sources(items: Sequence[tuple[str, str, int, dict[str, Any]]]) -> li
             origin = source.get("source")
             article = article_from_source(source)
             document = build_document(article, segmenter, SourceFile(**origin) if origin else None, _worker["outlets"])
+            if "story" in source:
+                document["story"] = source["story"]
             lines = _index_lines(_worker["index"], doc_id, Decision("index", version), document)
         except Exception as exc:  # report, never stop the run
             results.append(_internal_error(name, exc, doc_id))
@@ -411,7 +420,11 @@ def ingest(
         index = lifecycle.ensure_index(es, alias, segmenter.version, options.shards, options.replicas)
         if on_start:
             on_start(index)
-        return load_into(es, settings, index, paths, options, progress, report or default_report_path(settings))
+        since = settled_before(es, index)
+        summary = load_into(es, settings, index, paths, options, progress, report or default_report_path(settings))
+        if not summary.aborted:
+            summary.stories = assign_stories(es, index, segmenter, since)
+        return summary
 
 
 def _unchanged_by_stat(

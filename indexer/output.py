@@ -34,6 +34,7 @@ from indexer.search import Hit, Page, SpellingCounts, StoredArticle, TermCounts,
 
 if TYPE_CHECKING:
     from indexer.ingest import Summary
+    from indexer.story_ids import StoryPass
 
 MATCH_STYLE = "bold black on yellow"
 HIT_COLUMNS = ("id", "published_at", "outlet", "title", "url", "score", "highlight")
@@ -66,17 +67,27 @@ def _text(value: Any, style: str = "") -> Text:
     return Text(terminal_safe(str(value)), style=style)
 
 
+def copy_dict(hit: Hit) -> dict[str, Any]:
+    """Another article of a hit's story, as JSON."""
+    return {"id": hit.id, "outlet": hit.outlet, "published_at": hit.published_at, "title": hit.title, "url": hit.url}
+
+
 def hit_dict(hit: Hit) -> dict[str, Any]:
-    """A hit as JSON: listing fields and highlight fragments (``{"field", "fragment"}``)."""
-    return {
+    """A hit as JSON: listing fields, its story and highlight fragments (``{"field", "fragment"}``); a hit of a
+    ``--unique`` search also lists the story's other matching articles (``copies``, ``copies_total``)."""
+    data = {
         "id": hit.id,
         "url": hit.url,
         "title": hit.title,
         "published_at": hit.published_at,
         "outlet": hit.outlet,
+        "story": hit.story,
         "score": hit.score,
         "highlights": [{"field": f.field, "fragment": f.marked()} for f in hit.fragments],
     }
+    if hit.copies is not None:
+        data |= {"copies": [copy_dict(other) for other in hit.copies], "copies_total": hit.copies_total}
+    return data
 
 
 def _dumps(value: Any) -> str:
@@ -99,11 +110,15 @@ def spellings_note(spellings: Spellings) -> str | None:
     return "; ".join(f"{term} searched {', '.join(forms)}" for term, forms in spellings.items())
 
 
-def write_json(total: int, hits: Iterable[Hit], out: IO[str], spellings: Spellings | None = None) -> None:
+def write_json(
+    total: int, hits: Iterable[Hit], out: IO[str], spellings: Spellings | None = None, stories: int | None = None
+) -> None:
     """``{"total": N, "hits": [...]}``, written hit by hit (so a streamed --all keeps memory flat); with ``~``
-    terms, ``"spellings"`` maps each to the spellings searched."""
+    terms, ``"spellings"`` maps each to the spellings searched; a ``--unique`` page also has ``"stories"``, the
+    exact number of matching stories."""
     searched = f'"spellings": {_dumps(spellings)}, ' if spellings else ""
-    out.write(f'{{"total": {total}, {searched}"hits": [')
+    counted = "" if stories is None else f'"stories": {stories}, '
+    out.write(f'{{"total": {total}, {counted}{searched}"hits": [')
     for number, hit in enumerate(hits):
         out.write(("," if number else "") + "\n  " + _dumps(hit_dict(hit)))
     out.write("\n]}\n")
@@ -152,8 +167,11 @@ def hits_table(page: Page, timezone: str, offset: int = 0, spellings: Spellings 
     the caption."""
     shown = f"{offset + 1:,}–{offset + len(page.hits):,} of " if page.hits else ""
     caption = spellings_note(spellings or {})
+    counted = (
+        f"{page.total:,} articles" if page.stories is None else f"{page.stories:,} stories ({page.total:,} articles)"
+    )
     table = Table(
-        title=f"{shown}{page.total:,} articles",
+        title=f"{shown}{counted}",
         title_justify="left",
         show_lines=True,
         caption=caption and terminal_safe(caption),
@@ -170,10 +188,24 @@ def hits_table(page: Page, timezone: str, offset: int = 0, spellings: Spellings 
         table.add_row(
             published.strftime("%Y-%m-%d %H:%M") if published else "-",
             _text(hit.outlet),
-            Group(title, _text(hit.id, style="dim")),
+            Group(title, _text(hit.id, style="dim"), *_also(hit)),
             marked_text(fragment) if fragment else Text(""),
         )
     return table
+
+
+def _also(hit: Hit) -> list[Text]:
+    """The other outlets carrying a hit's story (``--unique``)."""
+    if not hit.copies_total or hit.copies is None:
+        return []
+    outlets = sorted({other.outlet for other in hit.copies})
+    more = hit.copies_total - len(hit.copies)
+    tail = f" and {more:,} more" if more else ""
+    return [
+        _text(
+            f"+{hit.copies_total:,} {'copy' if hit.copies_total == 1 else 'copies'}: {', '.join(outlets)}{tail}", "cyan"
+        )
+    ]
 
 
 def histogram_rows(shown: ShownHistogram) -> list[dict[str, Any]]:
@@ -199,6 +231,7 @@ def histogram_json(shown: ShownHistogram) -> str:
     return _dumps(
         {
             "interval": histogram.interval,
+            "unit": histogram.unit,
             "total": histogram.total,
             "undated": histogram.undated,
             "outside": histogram.outside,
@@ -222,12 +255,22 @@ def _bar(count: int, largest: int, width: int = BAR_WIDTH) -> str:
     return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
 
 
+def _counts_table(title: str, notes: list[str], key: str, unit: str) -> Table:
+    """A table of counts: its notes as the caption, the key column, then the count column named by `unit`."""
+    table = Table(title=title, title_justify="left", caption="; ".join(notes) or None)
+    table.add_column(key, no_wrap=True)
+    table.add_column(unit, justify="right")
+    return table
+
+
 def _whose(outlets: tuple[str, ...]) -> str:
     return f"of {', '.join(outlets)} " if outlets else ""
 
 
-def _articles(count: int) -> str:
-    return f"{count:,} matching article" + ("" if count == 1 else "s")
+def _matching(count: int, unit: str) -> str:
+    """``1 matching article``, ``3 matching stories``."""
+    one = {"articles": "article", "stories": "story"}.get(unit, unit)
+    return f"{count:,} matching {one if count == 1 else unit}"
 
 
 def histogram_notes(shown: ShownHistogram) -> list[str]:
@@ -236,11 +279,13 @@ def histogram_notes(shown: ShownHistogram) -> list[str]:
     notes = [f"range: {shown.shown.reason}"]
     if histogram.outside:
         notes.append(
-            f"not shown: {_articles(histogram.outside)} published outside this range (outliers, listed by "
-            "`indexer coverage`; --from/--to show any range)"
+            f"not shown: {_matching(histogram.outside, histogram.unit)} published outside this range (outliers, "
+            "listed by `indexer coverage`; --from/--to show any range)"
         )
     if histogram.undated:
-        notes.append(f"not shown: {_articles(histogram.undated)} without a publish time")
+        notes.append(f"not shown: {_matching(histogram.undated, histogram.unit)} without a publish time")
+    if histogram.unit == "stories":
+        notes.append("exact counts; a story with articles in several periods counts in each")
     if shown.uncovered:
         notes.append(
             f"not archived: the archive holds no article {_whose(shown.outlets)}at all for {len(shown.uncovered):,} "
@@ -253,10 +298,11 @@ def histogram_table(shown: ShownHistogram) -> Group:
     """Period, count and a bar scaled to the largest period, periods outside the outlets' coverage marked; then
     :func:`histogram_notes`."""
     histogram = shown.histogram
-    shown_total = histogram.total - histogram.outside - histogram.undated
-    table = Table(title=f"{shown_total:,} articles per {histogram.interval}", title_justify="left")
+    unit = histogram.unit
+    shown_total = histogram.total if unit == "stories" else histogram.total - histogram.outside - histogram.undated
+    table = Table(title=f"{shown_total:,} {unit} per {histogram.interval}", title_justify="left")
     table.add_column(histogram.interval, no_wrap=True)
-    table.add_column("articles", justify="right")
+    table.add_column(unit, justify="right")
     table.add_column("", no_wrap=True)
     largest = max((bucket.count for bucket in histogram.buckets), default=0)
     for bucket, held in zip(histogram.buckets, shown.archived, strict=True):
@@ -269,6 +315,7 @@ def terms_json(counts: TermCounts) -> str:
     return _dumps(
         {
             "field": counts.field,
+            "unit": counts.unit,
             "total": counts.total,
             "values": [{"value": value, "count": count} for value, count in counts.values],
             "other": counts.other,
@@ -287,16 +334,13 @@ def write_terms_csv(counts: TermCounts, out: IO[str]) -> None:
 
 def terms_table(counts: TermCounts) -> Table:
     """The top values with counts and their share of the matching articles."""
-    notes = [f"{counts.missing:,} articles have no {counts.field}"] if counts.missing else []
+    unit = counts.unit
+    notes = [f"{counts.missing:,} {unit} have no {counts.field}"] if counts.missing else []
     if counts.error_bound:
         notes.append(f"counts may be low by up to {counts.error_bound:,} (several shards)")
-    table = Table(
-        title=f"top {counts.field} values in {counts.total:,} articles",
-        title_justify="left",
-        caption="; ".join(notes) or None,
-    )
-    table.add_column(counts.field)
-    table.add_column("articles", justify="right")
+    if unit == "stories":
+        notes.append("exact counts of distinct stories")
+    table = _counts_table(f"top {counts.field} values in {counts.total:,} {unit}", notes, counts.field, unit)
     table.add_column("share", justify="right")
     for value, count in counts.values:
         table.add_row(_text(value), f"{count:,}", f"{count / counts.total:.1%}" if counts.total else "-")
@@ -304,7 +348,9 @@ def terms_table(counts: TermCounts) -> Table:
 
 
 def article_json(article: StoredArticle) -> str:
-    return _dumps({"_id": article.id, "_index": article.index, **article.source})
+    """The stored document, and the other articles of its story (``copies``)."""
+    copies = [copy_dict(other) for other in article.copies]
+    return _dumps({"_id": article.id, "_index": article.index, **article.source, "copies": copies})
 
 
 def _list(values: Iterable[Any]) -> Text:
@@ -331,6 +377,14 @@ def article_view(article: StoredArticle, timezone: str) -> RenderableType:
         ("counts", _list(f"{key} {value}" for key, value in source.get("counts", {}).items())),
         ("warnings", _list(source.get("warnings", []))),
         ("file", _text(source.get("source", {}).get("path", "-"))),
+        ("story", _text(source.get("story", "-"))),
+        *(
+            (
+                "copies" if number == 0 else "",
+                _text(f"{_local(other.published_at, timezone)}  {other.id}  {other.title}"),
+            )
+            for number, other in enumerate(article.copies)
+        ),
     ]
     for key, value in rows:
         meta.add_row(key, value)
@@ -380,9 +434,20 @@ def summary_table(title: str, summary: Summary, items: str = "files") -> Table:
         rows.insert(1, ("  of them read", f"{summary.read:,} (the others have the stored path, size and mtime)"))
     if summary.skipped_paths:
         rows.append(("folders/entries skipped", f"{summary.skipped_paths:,} (see report)"))
+    if summary.stories:
+        rows.append(("stories", story_pass_line(summary.stories)))
     for key, value in rows:
         table.add_row(key, _text(value))
     return table
+
+
+def story_pass_line(stories: StoryPass) -> str:
+    """What a story post-pass did, in one line."""
+    kept = f", {stories.kept:,} kept from the old index" if stories.kept else ""
+    return (
+        f"{stories.articles:,} new articles in {stories.stories:,} stories "
+        f"({stories.joined:,} joined a stored story{kept}; {stories.elapsed:,.1f} s)"
+    )
 
 
 def _time_source_rows(summary: Summary) -> list[tuple[str, str]]:

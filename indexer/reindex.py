@@ -20,6 +20,7 @@ from indexer.errors import IndexerError
 from indexer.ingest import IngestOptions, Progress, Summary, copy_from, default_report_path, load_into
 from indexer.lock import AliasLock
 from indexer.segment import get_segmenter
+from indexer.story_ids import StoryPass, assign_stories
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class ReindexResult:
     documents: int
     old_documents: int
     deleted_old: bool
+    stories: StoryPass | None = None
 
 
 def reindex(
@@ -51,7 +53,8 @@ def reindex(
         old = lifecycle.resolve_alias(es, alias)
         if old is None and not paths:
             raise IndexerError(f"nothing to rebuild: no index behind {alias!r} and no files given")
-        version = get_segmenter(settings.user_dict, settings.cache_dir).version
+        segmenter = get_segmenter(settings.user_dict, settings.cache_dir)
+        version = segmenter.version
         new = lifecycle.next_generation(es, alias, version)
         shards, replicas = options.shards, options.replicas
         if old is not None:
@@ -79,8 +82,10 @@ def reindex(
                 f"the rebuild into {new} did not complete ({why}); the alias still points to {old}",
                 f"inspect {new}, then delete it or run the rebuild again",
             )
+        stories = assign_stories(es, new, segmenter, previous=old)
         lock.renew()
         lifecycle.swap_alias(es, alias, old, new)
         if delete_old and old:
             es.indices.delete(index=old)
-    return ReindexResult(alias, old, new, from_files, from_index, new_count, old_count, bool(delete_old and old))
+    deleted = bool(delete_old and old)
+    return ReindexResult(alias, old, new, from_files, from_index, new_count, old_count, deleted, stories)

@@ -28,6 +28,7 @@ from indexer.mapping import IndexMeta
 from indexer.paging import KEEP_ALIVE, PAGE_SIZE, Pages
 from indexer.query import DATE_FIELD, KEYWORD_FIELDS, DateRange, Query, Text, parse, recall_clause, to_dsl
 from indexer.segment import Segmenter, get_segmenter
+from indexer.story_counts import STORY_FIELD, distinct_stories
 from indexer.variants import Variant, VariantFileError, VariantsUnavailable, VariantTable, load_table
 
 Sort = Literal["relevance", "newest", "oldest"]
@@ -39,11 +40,13 @@ TERM_FIELDS: dict[str, str] = {name: KEYWORD_FIELDS[name] for name in get_args(T
 """``indexer terms --field`` names and the keyword fields they count."""
 MAX_WINDOW = 10_000
 """Elasticsearch's default ``index.max_result_window``: offset + limit beyond it needs ``stream``."""
-LISTING_FIELDS = ("id", "outlet", "url", "title", DATE_FIELD)
+LISTING_FIELDS = ("id", "outlet", "url", "title", DATE_FIELD, STORY_FIELD)
 """What a hit shows."""
 SOURCE_FIELDS = (*LISTING_FIELDS, "body", "headings", "images", "gallery_title", "gallery", "links")
 """What a highlighted hit needs from ``_source``: the listing fields and every displayed text."""
 LABELS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+COPIES = 20
+"""Most copies listed with a hit of ``unique`` search, and by :meth:`Searcher.show`."""
 
 
 def local_time(value: str | None, timezone: str) -> datetime | None:
@@ -70,6 +73,11 @@ class Hit:
     published_at: str | None
     score: float | None
     fragments: tuple[Fragment, ...] = ()
+    story: str = ""
+    copies: tuple[Hit, ...] | None = None
+    """With ``unique``: the story's other matching articles (at most :data:`COPIES`, earliest first)."""
+    copies_total: int = 0
+    """With ``unique``: how many other matching articles the story has."""
 
     def published(self, timezone: str = "UTC") -> datetime | None:
         """The publish time in `timezone`."""
@@ -83,6 +91,8 @@ class Page:
     total: int
     hits: list[Hit]
     took_ms: int = 0
+    stories: int | None = None
+    """With ``unique``: the exact number of matching stories (hits are one per story)."""
 
 
 class HitStream:
@@ -116,7 +126,7 @@ class HitStream:
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
-    """Articles published in the period starting at ``start``."""
+    """Articles (or stories) published in the period starting at ``start``."""
 
     start: datetime
     count: int
@@ -126,16 +136,18 @@ class Bucket:
 @dataclass(frozen=True, slots=True)
 class Histogram:
     """Matching articles per period, empty periods included; ``undated`` ones have no publish time, ``outside``
-    ones were published outside the range the buckets were limited to."""
+    ones were published outside the range the buckets were limited to.
+
+    With ``unit == "stories"`` the counts are exact numbers of distinct stories: a story with articles in two
+    periods counts in both, so the periods can add up to more than ``total``; ``undated`` and ``outside`` count
+    the stories with an article undated or outside the range."""
 
     interval: str
     total: int
     buckets: list[Bucket]
     outside: int = 0
-
-    @property
-    def undated(self) -> int:
-        return self.total - self.outside - sum(bucket.count for bucket in self.buckets)
+    undated: int = 0
+    unit: str = "articles"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +160,8 @@ class TermCounts:
     other: int = 0
     missing: int = 0
     error_bound: int = 0
+    unit: str = "articles"
+    """``stories``: exact numbers of distinct stories (a story counts once per value any of its articles has)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +171,8 @@ class StoredArticle:
     id: str
     index: str
     source: dict[str, Any] = field(default_factory=dict)
+    copies: tuple[Hit, ...] = ()
+    """The other articles of its story, earliest first (at most :data:`COPIES`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,9 +283,18 @@ class Searcher:
         )
 
     def search(
-        self, query: Query, sort: Sort = "relevance", limit: int = 10, offset: int = 0, highlight: bool = True
+        self,
+        query: Query,
+        sort: Sort = "relevance",
+        limit: int = 10,
+        offset: int = 0,
+        highlight: bool = True,
+        unique: bool = False,
     ) -> Page:
-        """One page of hits, best first (or by date), with the exact total."""
+        """One page of hits, best first (or by date), with the exact total.
+
+        With `unique`, one hit per story (its best or first article by `sort`), listing the story's other matching
+        articles, and the exact number of stories."""
         if limit < 0 or offset < 0:
             raise QueryError("offset and limit must not be negative", param="offset and limit")
         if offset + limit > MAX_WINDOW:
@@ -284,14 +309,20 @@ class Searcher:
             size=limit,
             track_total_hits=True,
             source_includes=list(SOURCE_FIELDS if highlight else LISTING_FIELDS),
+            collapse=_collapse() if unique else None,
         )
         needles = _needles(query) if highlight else []
         hits = [_hit(raw, needles) for raw in answer["hits"]["hits"]]
-        return Page(answer["hits"]["total"]["value"], hits, answer.get("took", 0))
+        stories = self.count_stories(query) if unique else None
+        return Page(answer["hits"]["total"]["value"], hits, answer.get("took", 0), stories)
 
     def count(self, query: Query) -> int:
         """The exact number of matching articles."""
         return int(self.es.count(index=self._alias(), query=self.dsl(query))["count"])
+
+    def count_stories(self, query: Query) -> int:
+        """The exact number of distinct stories among the matching articles."""
+        return distinct_stories(self.es, self._alias(), self.dsl(query))[None]
 
     def stream(
         self,
@@ -385,32 +416,54 @@ class Searcher:
         answer = self.es.search(index=self._alias(), query=self.dsl(query), size=0, track_total_hits=True, aggs=aggs)
         return int(answer["hits"]["total"]["value"]), answer["aggregations"]
 
-    def histogram(self, query: Query, interval: Interval = "month", within: DateRange | None = None) -> Histogram:
-        """Matching articles per day/week/month/year in the configured time zone, empty periods included.
+    def histogram(
+        self, query: Query, interval: Interval = "month", within: DateRange | None = None, unique: bool = False
+    ) -> Histogram:
+        """Matching articles per day/week/month/year in the configured time zone, empty periods included; with
+        `unique`, exact numbers of distinct stories (see :class:`Histogram`).
 
         The periods run from the first to the last match (or over the query's own date range). With `within`, only
         matches published in that range are bucketed, and the others are counted as ``outside``.
         """
-        aggs: dict[str, Any] = {"periods": {"date_histogram": self.period_spec(query, interval)}}
+        spec = self.period_spec(query, interval)
+        aggs: dict[str, Any] = {"periods": {"date_histogram": spec}}
         if within is not None:
             aggs = {
                 "shown": {"filter": recall_clause(within), "aggs": aggs},
                 "outside": {"filter": outside_clause(within)},
             }
         total, found = self.aggregate(query, aggs)
+        counts = {raw["key"]: raw["doc_count"] for raw in found.get("shown", found)["periods"]["buckets"]}
+        outside = found.get("outside", {}).get("doc_count", 0)
+        undated = total - outside - sum(counts.values())
+        if unique:
+            dsl = self.dsl(query)
+            group = {key: spec[key] for key in ("field", "calendar_interval", "time_zone")}
+            per_period = distinct_stories(
+                self.es, self._alias(), dsl, {"date_histogram": group | {"missing_bucket": True}}
+            )
+            undated = per_period.pop(None, 0)
+            counts = {key: per_period.get(key, 0) for key in counts}
+            if within is not None:
+                far = {"bool": {"filter": [dsl, outside_clause(within)]}}
+                outside = distinct_stories(self.es, self._alias(), far)[None]
+            total = self.count_stories(query)
         buckets = []
-        for raw in found.get("shown", found)["periods"]["buckets"]:
-            start, label = self.period(raw["key"], interval)
-            buckets.append(Bucket(start, raw["doc_count"], label))
-        return Histogram(interval, total, buckets, found.get("outside", {}).get("doc_count", 0))
+        for key, count in counts.items():
+            start, label = self.period(key, interval)
+            buckets.append(Bucket(start, count, label))
+        return Histogram(interval, total, buckets, outside, undated, "stories" if unique else "articles")
 
-    def terms(self, query: Query, name: TermField, size: int = 20) -> TermCounts:
-        """The `size` most frequent values of a keyword field (:data:`TERM_FIELDS`) among the matching articles."""
+    def terms(self, query: Query, name: TermField, size: int = 20, unique: bool = False) -> TermCounts:
+        """The `size` most frequent values of person/place/org/outlet/keyword among the matching articles; with
+        `unique`, by exact numbers of distinct stories."""
         if name not in TERM_FIELDS:
             raise QueryError(f"unknown field {name!r}: use one of {', '.join(TERM_FIELDS)}")
         if size < 1:
             raise QueryError("the number of values must be at least 1")
         target = TERM_FIELDS[name]
+        if unique:
+            return self._story_terms(query, name, size)
         answer = self.es.search(
             index=self._alias(),
             query=self.dsl(query),
@@ -430,6 +483,25 @@ class Searcher:
             missing=answer["aggregations"]["missing"]["doc_count"],
             error_bound=top.get("doc_count_error_upper_bound", 0),
         )
+
+    def _story_terms(self, query: Query, name: TermField, size: int) -> TermCounts:
+        group = {"terms": {"field": TERM_FIELDS[name], "missing_bucket": True}}
+        counts = distinct_stories(self.es, self._alias(), self.dsl(query), group)
+        missing = counts.pop(None, 0)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        other = sum(count for _, count in ranked[size:])
+        return TermCounts(name, self.count_stories(query), ranked[:size], other, missing, 0, "stories")
+
+    def copies(self, doc_id: str, story: str) -> tuple[Hit, ...]:
+        """The other articles of `story` than `doc_id`, earliest first (at most :data:`COPIES`)."""
+        answer = self.es.search(
+            index=self._alias(),
+            query={"bool": {"filter": {"term": {STORY_FIELD: story}}, "must_not": {"ids": {"values": [doc_id]}}}},
+            sort=_sort("oldest"),
+            size=COPIES,
+            source_includes=list(LISTING_FIELDS),
+        )
+        return tuple(_hit(raw, ()) for raw in answer["hits"]["hits"])
 
     def show(self, ref: str) -> StoredArticle:
         """One article by ``outlet:id`` (its ``_id``), by the outlet's article id alone, or by its URL."""
@@ -452,7 +524,10 @@ class Searcher:
         if len(hits) > 1:
             ids = ", ".join(hit["_id"] for hit in hits)
             raise IndexerError(f"{what} {ref!r} names several articles: {ids}", "pass one of these ids")
-        return StoredArticle(hits[0]["_id"], hits[0]["_index"], hits[0]["_source"])
+        found = hits[0]
+        story = found["_source"].get(STORY_FIELD)
+        copies = self.copies(found["_id"], story) if story else ()
+        return StoredArticle(found["_id"], found["_index"], found["_source"], copies)
 
 
 def _millis(moment: datetime) -> int:
@@ -468,6 +543,12 @@ def millis_bounds(bounds: DateRange) -> dict[str, int]:
     """`bounds` as a date_histogram's ``extended_bounds`` (epoch ms, both ends included)."""
     ends = {"min": bounds.start and _millis(bounds.start), "max": bounds.end and _millis(bounds.end) - 1}
     return {key: value for key, value in ends.items() if value}
+
+
+def _collapse() -> dict[str, Any]:
+    """One hit per story; the story's other matching articles as inner hits, earliest first."""
+    copies = {"name": "copies", "size": COPIES + 1, "sort": _sort("oldest"), "_source": list(LISTING_FIELDS)}
+    return {"field": STORY_FIELD, "inner_hits": copies}
 
 
 def _url_variants(url: str) -> list[str]:
@@ -490,6 +571,12 @@ def _hit(raw: dict[str, Any], needles: Sequence[Needle]) -> Hit:
         title = texts.pop("title")
         found = fragments({"title": title}, needles, count=1, size=max(map(len, title), default=1))
         found += fragments(texts, needles)
+    copies = None
+    copies_total = 0
+    if "inner_hits" in raw:
+        inner = raw["inner_hits"]["copies"]["hits"]
+        copies = tuple(_hit(other, ()) for other in inner["hits"] if other["_id"] != raw["_id"])[:COPIES]
+        copies_total = inner["total"]["value"] - 1
     return Hit(
         id=raw["_id"],
         url=source.get("url", ""),
@@ -498,4 +585,7 @@ def _hit(raw: dict[str, Any], needles: Sequence[Needle]) -> Hit:
         published_at=source.get(DATE_FIELD),
         score=raw.get("_score"),
         fragments=tuple(found),
+        story=source.get(STORY_FIELD, ""),
+        copies=copies,
+        copies_total=copies_total,
     )

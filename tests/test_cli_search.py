@@ -32,7 +32,7 @@ def test_json_output_matches_the_library(searcher: Searcher) -> None:
     assert data["total"] == page.total
     assert [hit["id"] for hit in data["hits"]] == [hit.id for hit in page.hits]
     for hit in data["hits"]:
-        assert set(hit) == {"id", "url", "title", "published_at", "outlet", "score", "highlights"}
+        assert set(hit) == {"id", "url", "title", "published_at", "outlet", "story", "score", "highlights"}
         assert hit["highlights"] and all("<em>" in h["fragment"] for h in hit["highlights"])
 
 

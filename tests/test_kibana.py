@@ -87,6 +87,8 @@ def test_saved_objects_use_only_fields_the_real_index_has_with_the_types_they_ne
         ("url", "exists"),
         ("image", "exists"),
         ("title", "exists"),
+        ("story", "exists"),
+        ("story", "aggregatable"),
     } <= uses
     assert field_problems(objects, caps) == []
     mapping = es.indices.get_mapping(index=alias)
@@ -138,9 +140,9 @@ def test_ndjson_parses_is_normalized_and_every_reference_resolves_within_the_fil
     formats = json.loads(data_view["fieldFormatMap"])
     assert (formats["url"]["params"]["type"], formats["image"]["params"]["type"]) == ("a", "img")
     search = _get(objects, SEARCH)["attributes"]
-    assert (search["columns"], search["sort"]) == (["outlet", "title", "url"], [["published_at", "desc"]])
+    assert (search["columns"], search["sort"]) == (["outlet", "title", "url", "story"], [["published_at", "desc"]])
     panels = _panels(objects)
-    assert [panel["type"] for panel in panels] == ["lens"] * 8 + ["search"]
+    assert [panel["type"] for panel in panels] == ["lens"] * 9 + ["search"]
     assert _get(objects, DASHBOARD)["attributes"]["title"] == "News archive"
     assert reference_problems(objects) == []
 
@@ -149,7 +151,7 @@ def test_reference_check_reports_objects_missing_from_the_file_and_undefined_ref
     objects = [obj for obj in copy.deepcopy(load_objects()) if (obj["type"], obj["id"]) != DATA_VIEW]
     problems = reference_problems(objects)
     assert any("search news-articles-search refers to index-pattern news-articles-data-view" in p for p in problems)
-    assert sum("has no data view reference in the file" in problem for problem in problems) == 8
+    assert sum("has no data view reference in the file" in problem for problem in problems) == 9
 
     objects = copy.deepcopy(load_objects())
     search_panel = _panels(objects)[-1]
@@ -234,7 +236,7 @@ def test_the_dashboard_is_stamped_past_the_lens_migrations_that_would_wipe_its_c
     dashboard = _get(objects, DASHBOARD)
     assert version_tuple(dashboard["typeMigrationVersion"]) >= (10, 0, 0)
     charts = list(lens_charts(objects))
-    assert len(charts) == 8
+    assert len(charts) == 9
     # Lens's 8.6.0 migration sets datasourceStates to {formBased: datasourceStates.indexpattern}: here that is the
     # empty entry Kibana exports beside formBased, so every layer would be gone.
     for chart in charts:

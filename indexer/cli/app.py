@@ -104,6 +104,9 @@ ProvenanceOpt = Annotated[
         dir_okay=False,
     ),
 ]
+UniqueOpt = Annotated[
+    bool, typer.Option("--unique", help="count stories (near-duplicate copies once), exactly, instead of articles")
+]
 QUERY_CONTEXT = {"ignore_unknown_options": True}
 """A query may start with an excluded term (-广告 …): not an option."""
 

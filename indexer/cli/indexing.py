@@ -213,6 +213,8 @@ def reindex_command(
         f"previously {result.old or 'nothing'} with {result.old_documents:,})"
         + ("; old index deleted" if result.deleted_old else "")
     )
+    if result.stories:
+        console.print(f"stories: {output.story_pass_line(result.stories)}")
 
 
 @app.command("stats")

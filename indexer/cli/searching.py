@@ -21,6 +21,7 @@ from indexer.cli.app import (
     ProvenanceOpt,
     QueryArg,
     ToOpt,
+    UniqueOpt,
     app,
     console,
     count_query,
@@ -83,6 +84,14 @@ def search_command(
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     count: Annotated[bool, typer.Option("--count", help="print only the number of matching articles")] = False,
+    unique: Annotated[
+        bool,
+        typer.Option(
+            "--unique",
+            help="one hit per story (near-duplicate copies collapsed; the other outlets carrying it are listed); "
+            "with --count, the exact number of stories",
+        ),
+    ] = False,
     json_output: JsonOpt = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="print one JSON object per hit and line")] = False,
     csv_output: CsvOpt = False,
@@ -102,20 +111,22 @@ def search_command(
     if count or fmt not in ("json", "table") or (fmt == "table" and all_hits):
         note_spellings(spellings)
     if count:
-        typer.echo(searcher.count(parsed))
+        typer.echo(searcher.count_stories(parsed) if unique else searcher.count(parsed))
         return
     if provenance is not None and not all_hits:
         raise typer.BadParameter("is for exports: use it with --all", param_hint="--provenance")
     if all_hits:
+        if unique:
+            raise typer.BadParameter("--unique works on pages of hits, not with --all", param_hint="--unique")
         save_provenance(provenance, searcher, " ".join(query), filters(outlet, date_from, date_to), {"sort": sort})
         _export(searcher, parsed, sort, fmt, _keep_alive(keep_alive))
         return
-    page = searcher.search(parsed, sort, limit, offset)
+    page = searcher.search(parsed, sort, limit, offset, unique=unique)
     if fmt == "table":
         console.print(output.hits_table(page, searcher.settings.timezone, offset, spellings))
     else:
         writers = {
-            "json": lambda out: output.write_json(page.total, page.hits, out, spellings),
+            "json": lambda out: output.write_json(page.total, page.hits, out, spellings, page.stories),
             "jsonl": lambda out: output.write_jsonl(page.hits, out),
             "csv": lambda out: output.write_csv(page.hits, out),
         }
@@ -159,6 +170,7 @@ def histogram_command(
     share: Annotated[
         bool, typer.Option("--share", help="also the period's articles under the filters and the share matching")
     ] = False,
+    unique: UniqueOpt = False,
     json_output: JsonOpt = False,
     csv_output: CsvOpt = False,
     plot: PlotOpt = None,
@@ -170,10 +182,14 @@ def histogram_command(
     Periods for which the archive holds no article of the outlets asked for (all outlets when none) are marked.
     Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC). With --share each period also
     shows how many articles it holds under the same --outlet/--from/--to filters, and the share that match.
+    With --unique, each period counts its distinct stories (exact), so a story with copies in two periods counts
+    in both.
     """
     fmt = one_format(json=json_output, csv=csv_output)
     if plot is not None:
         check_path(plot)
+    if share and unique:
+        raise typer.BadParameter("divides article counts; it does not combine with --unique", param_hint="--share")
     if share:
         comparison = run_compare(open_searcher(index), [" ".join(query or ())], outlet, date_from, date_to, interval)
         emit_counts(
@@ -186,7 +202,7 @@ def histogram_command(
             plot_comparison(comparison, plot)
         return
     searcher, parsed = count_query(index, query, outlet, date_from, date_to)
-    histogram = shown_histogram(searcher, parsed, interval)
+    histogram = shown_histogram(searcher, parsed, interval, unique=unique)
     emit_counts(
         fmt,
         lambda: output.histogram_json(histogram),
@@ -211,13 +227,17 @@ def terms_command(
     outlet: OutletsOpt = None,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
+    unique: UniqueOpt = False,
     json_output: JsonOpt = False,
     csv_output: CsvOpt = False,
 ) -> None:
     """The most frequent persons, places, organisations, outlets, regions, kinds or keywords among the matching
-    articles."""
+    articles.
+
+    With --unique, values are ranked by their exact number of distinct stories.
+    """
     searcher, parsed = count_query(index, query, outlet, date_from, date_to)
-    counts = searcher.terms(parsed, field_name, limit)
+    counts = searcher.terms(parsed, field_name, limit, unique)
     emit_counts(
         one_format(json=json_output, csv=csv_output),
         lambda: output.terms_json(counts),
@@ -232,7 +252,8 @@ def show_command(
     index: IndexOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the stored document as JSON")] = False,
 ) -> None:
-    """One article as stored: metadata, entities, keywords, text, captions and links."""
+    """One article as stored: metadata, its story and the other articles of it, entities, keywords, text, captions
+    and links."""
     searcher = open_searcher(index)
     article = searcher.show(ref)
     if json_output:
