@@ -11,7 +11,6 @@ import io
 import json
 import math
 import os
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from indexer.ingest import IngestOptions, ingest
 from indexer.provenance import provenance
 from indexer.sampling import draw, sample, sample_key
 from indexer.search import Searcher
+from tests.nodes import run_cli
 
 INDEXER = str(Path(sys.executable).with_name("indexer"))
 
@@ -231,11 +231,6 @@ def test_draw_is_uniform() -> None:
     assert all(abs(counts[doc_id] - 900) < spread for doc_id in items), counts
 
 
-def test_unique_without_a_story_field_is_refused(searcher: Searcher) -> None:
-    with pytest.raises(IndexerError, match="no 'story' field"):
-        sample(searcher, searcher.parse("天气"), 5, seed=1, unique=True)
-
-
 def test_unique_draws_one_article_per_story(storied: Searcher) -> None:
     query = storied.parse("outlet:c.example")
     stories = {doc_id: values["story"] for doc_id, values in storied.ids(query, ("story",))}
@@ -254,13 +249,9 @@ def test_unique_draws_one_article_per_story(storied: Searcher) -> None:
 # --- the commands and provenance ------------------------------------------------------------------------------
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([INDEXER, *args], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
-
-
 def test_sample_command_and_its_provenance(searcher: Searcher, tmp_path: Path) -> None:
     record = tmp_path / "sample.provenance.json"
-    result = run(
+    result = run_cli(
         "sample", "天气", "--index", searcher.index, "--n", "5", "--seed", "7", "--jsonl", "--provenance", str(record)
     )
     assert result.returncode == 0, result.stderr
@@ -279,30 +270,34 @@ def test_collocates_and_keyness_commands_print_csv_and_json(searcher: Searcher) 
     rows = list(
         csv.DictReader(
             io.StringIO(
-                run("collocates", "疫苗", "--index", searcher.index, "--window", "2", "--min-freq", "1", "--csv").stdout
+                run_cli(
+                    "collocates", "疫苗", "--index", searcher.index, "--window", "2", "--min-freq", "1", "--csv"
+                ).stdout
             )
         )
     )
     assert [(row["word"], row["freq"]) for row in rows] == [(word, str(freq)) for word, freq, *_ in LOGDICE]
-    answer = run("keyness", "疫苗", "--reference", "推动经济", "--index", searcher.index, "--min-freq", "1", "--json")
+    answer = run_cli(
+        "keyness", "疫苗", "--reference", "推动经济", "--index", searcher.index, "--min-freq", "1", "--json"
+    )
     assert answer.returncode == 0, answer.stderr
     data = json.loads(answer.stdout)
     assert [key["word"] for key in data["keys"]] == [row[0] for row in KEYS]
     assert data["focus"] == {"articles": 3, "matching": 3, "seed": 0}
-    table = run("keyness", "疫苗", "--reference", "推动经济", "--index", searcher.index, "--min-freq", "1")
+    table = run_cli("keyness", "疫苗", "--reference", "推动经济", "--index", searcher.index, "--min-freq", "1")
     assert "疫苗" in table.stdout and "∞" in table.stdout and "focus: all 3 articles" in table.stderr
 
 
 def test_search_all_writes_provenance_and_refuses_it_without_all(searcher: Searcher, tmp_path: Path) -> None:
     record = tmp_path / "p.json"
-    result = run(
+    result = run_cli(
         "search", "天气", "--index", searcher.index, "--all", "--outlet", "c.example", "--provenance", str(record)
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == FILLERS
     written = json.loads(record.read_text(encoding="utf-8"))
     assert written["filters"] == {"outlet": ["c.example"], "from": None, "to": None}
-    refused = run("search", "天气", "--index", searcher.index, "--provenance", str(tmp_path / "q.json"))
+    refused = run_cli("search", "天气", "--index", searcher.index, "--provenance", str(tmp_path / "q.json"))
     assert refused.returncode != 0 and "--all" in refused.stderr
 
 
@@ -310,3 +305,17 @@ def test_provenance_names_the_searcher_versions(searcher: Searcher) -> None:
     record = provenance(searcher, "indexer x", "天气", {}, {"seed": 1})
     assert record["searcher"]["analysis_version"] == searcher.segmenter.version
     assert record["time"].endswith("+00:00")
+
+
+@pytest.mark.parametrize(
+    ("command", "query"),
+    [(["kwic", "天气", "--csv"], "天气"), (["compare", "天气", "疫苗", "--json"], "天气 | 疫苗")],
+    ids=["kwic", "compare"],
+)
+def test_kwic_and_compare_write_provenance(searcher: Searcher, tmp_path: Path, command: list[str], query: str) -> None:
+    record = tmp_path / "p.json"
+    result = run_cli(*command, "--index", searcher.index, "--provenance", str(record))
+    assert result.returncode == 0, result.stderr
+    written = json.loads(record.read_text(encoding="utf-8"))
+    assert written["command"].startswith(f"indexer {command[0]} ") and written["query"] == query
+    assert written["alias"] == searcher.index and written["articles"] == len(HAND) + FILLERS

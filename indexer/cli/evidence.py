@@ -13,13 +13,16 @@ from indexer.cli.app import (
     FromOpt,
     IndexOpt,
     OutletsOpt,
+    ProvenanceOpt,
     QueryArg,
     ToOpt,
     app,
     console,
+    filters,
     note_spellings,
     one_format,
     open_searcher,
+    save_provenance,
     to_stdout,
 )
 from indexer.kwic import DEFAULT_WIDTH, KwicSort, concordance
@@ -43,6 +46,7 @@ def kwic_command(
     bom: Annotated[
         bool, typer.Option(help="with --csv: start with a UTF-8 byte order mark, so Excel shows the Chinese")
     ] = True,
+    provenance: ProvenanceOpt = None,
 ) -> None:
     """A concordance: one line per occurrence of the query's terms and phrases in the matching articles.
 
@@ -68,3 +72,5 @@ def kwic_command(
         to_stdout(lambda out: output.write_kwic_jsonl(lines, out))
     else:
         console.print(output.kwic_table(list(lines), width, searcher.settings.timezone, spellings))
+    parameters: dict[str, object] = {"width": width, "sort": sort, "limit": None if all_lines else limit}
+    save_provenance(provenance, searcher, " ".join(query), filters(outlet, date_from, date_to), parameters)

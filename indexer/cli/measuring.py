@@ -19,12 +19,15 @@ from indexer.cli.app import (
     IndexOpt,
     JsonOpt,
     OutletsOpt,
+    ProvenanceOpt,
     ToOpt,
     app,
     console,
     emit_counts,
+    filters,
     one_format,
     open_searcher,
+    save_provenance,
     state,
 )
 from indexer.compare import By, Comparison, compare
@@ -79,6 +82,7 @@ def compare_command(
     json_output: JsonOpt = False,
     csv_output: CsvOpt = False,
     plot: PlotOpt = None,
+    provenance: ProvenanceOpt = None,
 ) -> None:
     """Compare queries over time: per period the articles under the filters (--outlet, --from/--to), and for each
     query its count and its share of them, with a bar per query.
@@ -90,7 +94,8 @@ def compare_command(
     fmt = one_format(json=json_output, csv=csv_output)
     if plot is not None:
         check_path(plot)
-    comparison = run_compare(open_searcher(index), queries, outlet, date_from, date_to, interval, by)
+    searcher = open_searcher(index)
+    comparison = run_compare(searcher, queries, outlet, date_from, date_to, interval, by)
     emit_counts(
         fmt,
         lambda: output.compare_json(comparison),
@@ -99,6 +104,8 @@ def compare_command(
     )
     if plot is not None:
         plot_comparison(comparison, plot)
+    parameters: dict[str, object] = {"interval": interval, "by": by}
+    save_provenance(provenance, searcher, " | ".join(queries), filters(outlet, date_from, date_to), parameters)
 
 
 @app.command("outlets")
