@@ -63,6 +63,8 @@ class Comparison:
     articles: int
     undated: int
     by: str | None = None
+    unit: str = "articles"
+    """What is counted: ``articles``, or ``stories`` (distinct stories, exact) with ``unique``."""
     range_reason: str = ""
     """Why the periods start and end where they do (see :func:`indexer.coverage.display_range`)."""
     outside: int = 0
@@ -98,11 +100,14 @@ def compare(
     queries: Sequence[tuple[str, Query]],
     interval: Interval = "month",
     by: By | None = None,
+    unique: bool = False,
 ) -> Comparison:
     """Compare `queries` (name and parsed query, each parsed with the same filters) per period of `interval`.
 
     `filters` is the query of the filters alone (outlets, dates: ``parse("", …, allow_empty=True)``); its articles
-    are each period's denominator. Names must be distinct; they key the counts.
+    are each period's denominator. Names must be distinct; they key the counts. With `unique` every count is an
+    exact number of distinct stories (the denominator too: the stories under the filters); a story with articles
+    in two periods counts in both.
     """
     names = [name for name, _ in queries]
     if not names:
@@ -111,6 +116,8 @@ def compare(
         raise QueryError("each query may be given once")
     if by is not None and by not in BY_FIELDS:
         raise QueryError(f"cannot split by {by!r}: use one of {', '.join(BY_FIELDS)}")
+    if unique and by is not None:
+        raise QueryError("stories are counted per period, not per group: compare stories without a split")
     matched = {"filters": {"filters": {str(i): searcher.dsl(query) for i, (_, query) in enumerate(queries)}}}
     inner: dict[str, Any] = {"queries": matched}
     if by is not None:
@@ -124,4 +131,21 @@ def compare(
         groups = _groups(bucket, names, by) if by is not None else {}
         periods.append(Period(label, start, _cell(bucket, names), groups))
     dated = sum(period.total.articles for period in periods)
-    return Comparison(interval, tuple(names), tuple(periods), total, total - dated, by)
+    comparison = Comparison(interval, tuple(names), tuple(periods), total, total - dated, by)
+    return _stories(searcher, comparison, filters, queries) if unique else comparison
+
+
+def _stories(
+    searcher: Searcher, comparison: Comparison, filters: Query, queries: Sequence[tuple[str, Query]]
+) -> Comparison:
+    """`comparison` with every count replaced by the exact number of distinct stories (same periods)."""
+    interval = comparison.interval
+    denominators = searcher.stories_per_period(filters, interval)
+    matched = {name: searcher.stories_per_period(query, interval) for name, query in queries}
+
+    def cell(key: int) -> Cell:
+        return Cell(denominators.get(key, 0), {name: counts.get(key, 0) for name, counts in matched.items()})
+
+    periods = tuple(replace(period, total=cell(int(period.start.timestamp() * 1000))) for period in comparison.periods)
+    stories = searcher.count_stories(filters)
+    return replace(comparison, periods=periods, articles=stories, undated=denominators.get(None, 0), unit="stories")

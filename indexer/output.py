@@ -554,6 +554,7 @@ def compare_json(comparison: Comparison) -> str:
             "interval": comparison.interval,
             "queries": list(comparison.queries),
             "by": comparison.by,
+            "unit": comparison.unit,
             "articles": comparison.articles,
             "undated": comparison.undated,
             "outside": comparison.outside,
@@ -688,7 +689,7 @@ def _compare_table(comparison: Comparison, title: str, cells: list[tuple[str, Ce
     legend = "  ".join(f"[{style}]█[/] {number}" for number, style in enumerate(styles, 1))
     table = Table(title=title, title_justify="left", caption=f"share of the period's articles: {legend}")
     table.add_column(comparison.interval, no_wrap=True)
-    table.add_column("articles", justify="right", no_wrap=True)
+    table.add_column(comparison.unit, justify="right", no_wrap=True)
     for number, query in enumerate(queries, 1):
         table.add_column(_text(f"{number} {query}"), justify="right", no_wrap=True)
         table.add_column("share", justify="right", no_wrap=True)
@@ -716,7 +717,7 @@ def comparison_notes(comparison: Comparison) -> list[str]:
             "listed by `indexer coverage`; --from/--to show any range)"
         )
     if comparison.undated:
-        notes.append(f"not shown: {comparison.undated:,} articles under the filters without a publish time")
+        notes.append(f"not shown: {comparison.undated:,} {comparison.unit} under the filters without a publish time")
     return notes
 
 
@@ -727,7 +728,9 @@ def compare_table(comparison: Comparison) -> RenderableType:
 
 
 def _compare_tables(comparison: Comparison) -> RenderableType:
-    what = f"{comparison.articles:,} articles under the filters, by {comparison.interval}"
+    what = f"{comparison.articles:,} {comparison.unit} under the filters, by {comparison.interval}"
+    if comparison.unit == "stories":
+        what += " (exact; a story with articles in several periods counts in each)"
     if not comparison.by:
         return _compare_table(comparison, what, [(p.label, p.total) for p in comparison.periods])
     tables = []
@@ -760,6 +763,7 @@ def share_histogram_json(comparison: Comparison) -> str:
         {
             "interval": comparison.interval,
             "query": comparison.queries[0],
+            "unit": comparison.unit,
             "articles": comparison.articles,
             "undated": comparison.undated,
             "outside": comparison.outside,
@@ -801,7 +805,7 @@ def share_histogram_table(comparison: Comparison) -> RenderableType:
     title = f"matching articles, share of the {comparison.articles:,} under the filters, by {comparison.interval}"
     table = Table(title=title, title_justify="left")
     table.add_column(comparison.interval, no_wrap=True)
-    for column in ("matching", "articles", "share"):
+    for column in ("matching", comparison.unit, "share"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     largest = max((row["share"] or 0 for row in rows), default=0)

@@ -9,6 +9,7 @@ Queries come from :func:`indexer.query.parse`; highlights are computed here from
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -324,6 +325,13 @@ class Searcher:
         """The exact number of distinct stories among the matching articles."""
         return distinct_stories(self.es, self._alias(), self.dsl(query))[None]
 
+    def stories_per_period(self, query: Query, interval: Interval) -> Counter[Any]:
+        """Exact numbers of distinct stories among the matching articles per period (keyed like ``date_histogram``
+        buckets, epoch milliseconds; None for stories with an undated article)."""
+        spec = self.period_spec(query, interval)
+        group = {key: spec[key] for key in ("field", "calendar_interval", "time_zone")} | {"missing_bucket": True}
+        return distinct_stories(self.es, self._alias(), self.dsl(query), {"date_histogram": group})
+
     def stream(
         self,
         query: Query,
@@ -438,10 +446,7 @@ class Searcher:
         undated = total - outside - sum(counts.values())
         if unique:
             dsl = self.dsl(query)
-            group = {key: spec[key] for key in ("field", "calendar_interval", "time_zone")}
-            per_period = distinct_stories(
-                self.es, self._alias(), dsl, {"date_histogram": group | {"missing_bucket": True}}
-            )
+            per_period = self.stories_per_period(query, interval)
             undated = per_period.pop(None, 0)
             counts = {key: per_period.get(key, 0) for key in counts}
             if within is not None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,16 +15,17 @@ import opencc
 import pytest
 from elasticsearch import Elasticsearch
 
+from indexer.compare import compare
 from indexer.config import Settings
 from indexer.ingest import IngestOptions, Summary, ingest
 from indexer.reindex import reindex
 from indexer.search import Searcher, local_time
 
 from .conftest import require_corpus
+from .nodes import run_cli
 from .test_stories import FAIR, OTHER_REPORT
 
 NOON = datetime(2020, 10, 22, 12, tzinfo=UTC)
-INDEXER = str(Path(sys.executable).with_name("indexer"))
 
 
 def _file(folder: Path, url: str, at: datetime, title: str, paragraphs: tuple[str, ...]) -> Path:
@@ -178,10 +177,6 @@ def test_story_counts_are_the_distinct_story_values_among_the_hits(
     assert searcher.count_stories(everything) < searcher.count(everything)  # these months do carry copies
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([INDEXER, *args], capture_output=True, text=True, timeout=120, env=None)
-
-
 def test_unique_search_gives_one_hit_per_story_with_its_copies_and_show_lists_them(
     es: Elasticsearch, es_settings: Settings, copies_alias: str
 ) -> None:
@@ -200,18 +195,18 @@ def test_unique_search_gives_one_hit_per_story_with_its_copies_and_show_lists_th
         article = searcher.show(hit.id)
         assert {other.id for other in article.copies} >= {other.id for other in hit.copies}
 
-    result = _cli("search", "--index", copies_alias, "美国", "--unique", "--limit", "50", "--json")
+    result = run_cli("search", "--index", copies_alias, "美国", "--unique", "--limit", "50", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     american = searcher.parse("美国")
     assert data["stories"] == searcher.count_stories(american) and data["total"] == searcher.count(american)
     assert all("story" in hit and "copies" in hit for hit in data["hits"])
-    jsonl = _cli("search", "--index", copies_alias, "美国", "--all", "--jsonl")
+    jsonl = run_cli("search", "--index", copies_alias, "美国", "--all", "--jsonl")
     assert jsonl.returncode == 0, jsonl.stderr
     assert all(json.loads(line)["story"] for line in jsonl.stdout.splitlines())
-    count = _cli("search", "--index", copies_alias, "美国", "--unique", "--count")
+    count = run_cli("search", "--index", copies_alias, "美国", "--unique", "--count")
     assert count.stdout.strip() == str(data["stories"])
-    shown = _cli("show", "--index", copies_alias, shared[0].id, "--json")
+    shown = run_cli("show", "--index", copies_alias, shared[0].id, "--json")
     assert {other["id"] for other in json.loads(shown.stdout)["copies"]} >= {c.id for c in shared[0].copies}
 
 
@@ -236,3 +231,23 @@ def test_a_file_whose_mtime_alone_changed_keeps_its_search_views_and_its_story(
     )
     stored = es.get(index=alias, id="cna:202010220001")["_source"]["source"]
     assert stored["mtime"] == stat.st_mtime_ns + 10**9
+
+
+def test_compare_unique_counts_stories_as_the_story_histograms_do(es_settings: Settings, copies_alias: str) -> None:
+    searcher = Searcher(es_settings, index=copies_alias)
+    everything = searcher.parse("", allow_empty=True)
+    queries = [(text, searcher.parse(text)) for text in ("美国", "香港")]
+    stories = compare(searcher, everything, queries, "week", unique=True)
+    articles = compare(searcher, everything, queries, "week")
+    assert stories.unit == "stories" and stories.articles == searcher.count_stories(everything) < articles.articles
+    denominators = {b.label: b.count for b in searcher.histogram(everything, "week", unique=True).buckets}
+    for text, query in queries:
+        per_week = {b.label: b.count for b in searcher.histogram(query, "week", unique=True).buckets}
+        for period in stories.periods:
+            assert period.total.counts[text] == per_week.get(period.label, 0)
+            assert period.total.articles == denominators[period.label]
+    result = run_cli("compare", "--index", copies_alias, "美国", "香港", "--interval", "week", "--unique", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["unit"] == "stories"
+    assert [p["counts"] for p in data["periods"]] == [p.total.counts for p in stories.periods][: len(data["periods"])]

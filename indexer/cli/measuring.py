@@ -21,6 +21,7 @@ from indexer.cli.app import (
     OutletsOpt,
     ProvenanceOpt,
     ToOpt,
+    UniqueOpt,
     app,
     console,
     emit_counts,
@@ -48,11 +49,12 @@ def run_compare(
     date_to: str | None,
     interval: Interval,
     by: By | None = None,
+    unique: bool = False,
 ) -> Comparison:
     """Parse each query with the same filters and compare them (shared by `compare` and `histogram --share`)."""
     filters = searcher.parse("", outlet or (), date_from, date_to, allow_empty=True)
     parsed = [(text, searcher.parse(text, outlet or (), date_from, date_to, allow_empty=True)) for text in queries]
-    return shown_periods(searcher, compare(searcher, filters, parsed, interval, by), filters)
+    return shown_periods(searcher, compare(searcher, filters, parsed, interval, by, unique), filters)
 
 
 def plot_comparison(comparison: Comparison, path: Path) -> None:
@@ -81,6 +83,7 @@ def compare_command(
     by: Annotated[By | None, typer.Option("--by", help="split every period by outlet or region")] = None,
     json_output: JsonOpt = False,
     csv_output: CsvOpt = False,
+    unique: UniqueOpt = False,
     plot: PlotOpt = None,
     provenance: ProvenanceOpt = None,
 ) -> None:
@@ -89,13 +92,14 @@ def compare_command(
 
     Each query is one argument in the query language of `indexer search` (a scope inside it, such as outlet:dw, is
     part of that query, not of the denominator). Counts equal `indexer search Q --from P --to P --count` for each
-    period P. Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC).
+    period P. Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC). With --unique every count is
+    an exact number of distinct stories (near-duplicate copies once), the denominator too.
     """
     fmt = one_format(json=json_output, csv=csv_output)
     if plot is not None:
         check_path(plot)
     searcher = open_searcher(index)
-    comparison = run_compare(searcher, queries, outlet, date_from, date_to, interval, by)
+    comparison = run_compare(searcher, queries, outlet, date_from, date_to, interval, by, unique)
     emit_counts(
         fmt,
         lambda: output.compare_json(comparison),
@@ -104,7 +108,7 @@ def compare_command(
     )
     if plot is not None:
         plot_comparison(comparison, plot)
-    parameters: dict[str, object] = {"interval": interval, "by": by}
+    parameters: dict[str, object] = {"interval": interval, "by": by, "unique": unique}
     save_provenance(provenance, searcher, " | ".join(queries), filters(outlet, date_from, date_to), parameters)
 
 

@@ -188,10 +188,10 @@ def histogram_command(
     fmt = one_format(json=json_output, csv=csv_output)
     if plot is not None:
         check_path(plot)
-    if share and unique:
-        raise typer.BadParameter("divides article counts; it does not combine with --unique", param_hint="--share")
     if share:
-        comparison = run_compare(open_searcher(index), [" ".join(query or ())], outlet, date_from, date_to, interval)
+        searcher = open_searcher(index)
+        texts = [" ".join(query or ())]
+        comparison = run_compare(searcher, texts, outlet, date_from, date_to, interval, unique=unique)
         emit_counts(
             fmt,
             lambda: output.share_histogram_json(comparison),
