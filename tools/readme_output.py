@@ -1,8 +1,9 @@
 """Regenerate (or check) the command output shown in the README and docs from real runs.
 
-A ``console`` block preceded by ``<!-- output: NAME -->`` is generated: each ``$ indexer …`` line in it is run
-with ``INDEXER_INDEX`` set to the index given for NAME (``examples`` or ``corpus``), and the lines after it are
-replaced by what it prints. Commands with shell redirection, and blocks without the marker, are left as written.
+A ``console`` block preceded by ``<!-- output: NAME -->`` is generated: each ``$ indexer …`` line in it (several
+commands joined by ``; `` too) is run with ``INDEXER_INDEX`` set to the index given for NAME (``examples`` or
+``corpus``), and the lines after it are replaced by what it prints (standard output and error, in the order written).
+Commands with shell redirection, and blocks without the marker, are left as written.
 
     .venv/bin/python -m tools.readme_output --examples demo --corpus news            # rewrite the files
     .venv/bin/python -m tools.readme_output --examples demo --corpus news --check    # exit 1 on any difference
@@ -34,11 +35,14 @@ Runner = Callable[[list[str], str], str]
 
 
 def run_indexer(args: list[str], index: str) -> str:
-    """The console script beside this Python, with the index set, at the documented width; stdout and stderr."""
+    """The console script beside this Python, with the index set, at the documented width; standard output and
+    error as a terminal shows them (one stream, unbuffered, in the order written)."""
     script = Path(sys.executable).with_name("indexer")
-    env = {**os.environ, "INDEXER_INDEX": index, "COLUMNS": COLUMNS, "NO_COLOR": "1"}
-    done = subprocess.run([str(script), *args], env=env, capture_output=True, text=True, check=False)
-    return done.stdout + done.stderr
+    env = {**os.environ, "INDEXER_INDEX": index, "COLUMNS": COLUMNS, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
+    done = subprocess.run(
+        [str(script), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
+    )
+    return done.stdout
 
 
 def _render_block(body: str, source: str, indices: Mapping[str, str], run: Runner) -> str:
@@ -46,11 +50,12 @@ def _render_block(body: str, source: str, indices: Mapping[str, str], run: Runne
     keep = True
     for line in body.splitlines():
         if line.startswith("$ "):
-            words = shlex.split(line[2:], comments=True)
-            generated = words[:1] == ["indexer"] and not {">", "|", ">>"} & set(words)
+            commands = [shlex.split(part, comments=True) for part in line[2:].split("; ")]
+            generated = all(words[:1] == ["indexer"] and not {">", "|", ">>"} & set(words) for words in commands)
             lines.append(line)
             if generated:
-                lines += [out.rstrip() for out in run(words[1:], indices[source]).rstrip("\n").splitlines()]
+                for words in commands:
+                    lines += [out.rstrip() for out in run(words[1:], indices[source]).rstrip("\n").splitlines()]
             keep = not generated
         elif keep:
             lines.append(line)
