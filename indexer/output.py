@@ -16,7 +16,7 @@ import csv
 import dataclasses
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from rich.cells import cell_len
@@ -273,19 +273,27 @@ def _matching(count: int, unit: str) -> str:
     return f"{count:,} matching {one if count == 1 else unit}"
 
 
-def histogram_notes(shown: ShownHistogram) -> list[str]:
-    """Why the histogram starts and ends where it does, and every matching article it doesn't show."""
-    histogram = shown.histogram
-    notes = [f"range: {shown.shown.reason}"]
-    if histogram.outside:
+def range_notes(reason: str, outside: int, undated: int, unit: str, counted: Callable[[int], str]) -> list[str]:
+    """Why a histogram or comparison starts and ends where it does, what it counts, and what it doesn't show;
+    `counted` names a number of `unit` (``3 matching articles``)."""
+    notes = [f"range: {reason}"] if reason else []
+    if outside:
         notes.append(
-            f"not shown: {_matching(histogram.outside, histogram.unit)} published outside this range (outliers, "
-            "listed by `indexer coverage`; --from/--to show any range)"
+            f"not shown: {counted(outside)} published outside this range (outliers, listed by `indexer coverage`; "
+            "--from/--to show any range)"
         )
-    if histogram.undated:
-        notes.append(f"not shown: {_matching(histogram.undated, histogram.unit)} without a publish time")
-    if histogram.unit == "stories":
+    if undated:
+        notes.append(f"not shown: {counted(undated)} without a publish time")
+    if unit == "stories":
         notes.append("exact counts; a story with articles in several periods counts in each")
+    return notes
+
+
+def histogram_notes(shown: ShownHistogram) -> list[str]:
+    """:func:`range_notes` of a histogram, and the periods the archive holds nothing for."""
+    histogram = shown.histogram
+    unit = histogram.unit
+    notes = range_notes(shown.shown.reason, histogram.outside, histogram.undated, unit, lambda n: _matching(n, unit))
     if shown.uncovered:
         notes.append(
             f"not archived: the archive holds no article {_whose(shown.outlets)}at all for {len(shown.uncovered):,} "
@@ -709,16 +717,15 @@ def _styles(count: int) -> list[str]:
 
 
 def comparison_notes(comparison: Comparison) -> list[str]:
-    """Why the periods start and end where they do, and the articles under the filters in no period shown."""
-    notes = [f"range: {comparison.range_reason}"] if comparison.range_reason else []
-    if comparison.outside:
-        notes.append(
-            f"not shown: {comparison.outside:,} articles under the filters published outside this range (outliers, "
-            "listed by `indexer coverage`; --from/--to show any range)"
-        )
-    if comparison.undated:
-        notes.append(f"not shown: {comparison.undated:,} {comparison.unit} under the filters without a publish time")
-    return notes
+    """:func:`range_notes` of a comparison (its counts under the filters)."""
+    unit = comparison.unit
+    return range_notes(
+        comparison.range_reason,
+        comparison.outside,
+        comparison.undated,
+        unit,
+        lambda n: f"{n:,} {unit} under the filters",
+    )
 
 
 def compare_table(comparison: Comparison) -> RenderableType:
@@ -729,8 +736,6 @@ def compare_table(comparison: Comparison) -> RenderableType:
 
 def _compare_tables(comparison: Comparison) -> RenderableType:
     what = f"{comparison.articles:,} {comparison.unit} under the filters, by {comparison.interval}"
-    if comparison.unit == "stories":
-        what += " (exact; a story with articles in several periods counts in each)"
     if not comparison.by:
         return _compare_table(comparison, what, [(p.label, p.total) for p in comparison.periods])
     tables = []
