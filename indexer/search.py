@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
 from elasticsearch import Elasticsearch
 
 from indexer import lifecycle
+from indexer.choices import Interval, Sort, TermField
 from indexer.client import connect
 from indexer.config import Settings
 from indexer.document import article_from_source, field_texts
@@ -29,9 +30,6 @@ from indexer.paging import KEEP_ALIVE, PAGE_SIZE, Pages
 from indexer.query import DATE_FIELD, KEYWORD_FIELDS, Query, parse, to_dsl
 from indexer.segment import Segmenter, get_segmenter
 
-Sort = Literal["relevance", "newest", "oldest"]
-Interval = Literal["day", "week", "month", "year"]
-TermField = Literal["person", "place", "org", "outlet", "keyword"]
 SORTS: tuple[str, ...] = get_args(Sort)
 INTERVALS: tuple[str, ...] = get_args(Interval)
 TERM_FIELDS: dict[str, str] = {name: KEYWORD_FIELDS[name] for name in get_args(TermField)}

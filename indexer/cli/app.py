@@ -8,17 +8,20 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.markup import escape
 
-from indexer.client import explain
 from indexer.config import Settings, load_settings
 from indexer.errors import IndexerError, clip
-from indexer.query import Query
-from indexer.search import Searcher
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from indexer.query import Query
+    from indexer.search import Searcher
 
 app = typer.Typer(
     help="Index and search archives of Chinese-language news articles with Elasticsearch.",
@@ -97,6 +100,8 @@ QUERY_CONTEXT = {"ignore_unknown_options": True}
 
 
 def open_searcher(index: str | None) -> Searcher:
+    from indexer.search import Searcher
+
     searcher = Searcher(state.settings.with_overrides(index=index))
     warning = searcher.version_warning()
     if warning:
@@ -163,6 +168,8 @@ def main() -> None:
     try:
         app()
     except Exception as exc:
+        from indexer.client import explain
+
         error = explain(exc, state.settings)
         if error is None or state.debug:
             trace = "".join(traceback.format_exception(exc))

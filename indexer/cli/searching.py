@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from indexer import output
+from indexer.choices import KEEP_ALIVE, Interval, Sort, TermField
 from indexer.cli.app import (
     QUERY_CONTEXT,
     CountQueryArg,
@@ -28,9 +28,10 @@ from indexer.cli.app import (
     to_stdout,
 )
 from indexer.errors import IndexerError
-from indexer.paging import KEEP_ALIVE, PagingCut
-from indexer.query import Query
-from indexer.search import Interval, Searcher, Sort, TermField
+
+if TYPE_CHECKING:
+    from indexer.query import Query
+    from indexer.search import Searcher
 
 SEARCH_HELP = (
     "Search articles: prints a table, or --json / --jsonl / --csv; --count prints just the number.\n\n"
@@ -88,6 +89,8 @@ def search_command(
     if count:
         typer.echo(searcher.count(parsed))
         return
+    from indexer import output
+
     if all_hits:
         _export(searcher, parsed, sort, fmt, _keep_alive(keep_alive))
         return
@@ -111,6 +114,9 @@ def _keep_alive(text: str) -> str:
 
 def _export(searcher: Searcher, query: Query, sort: Sort, fmt: str, keep_alive: str) -> None:
     """Every hit to stdout (`search --all`); a cut-off export says how far it got and what to do."""
+    from indexer import output
+    from indexer.paging import PagingCut
+
     try:
         with searcher.stream(query, sort, keep_alive=keep_alive) as stream:
             writers: dict[str, Callable[[IO[str]], object]] = {
@@ -144,6 +150,8 @@ def histogram_command(
 
     Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC).
     """
+    from indexer import output
+
     searcher, parsed = count_query(index, query, outlet, date_from, date_to)
     histogram = searcher.histogram(parsed, interval)
     emit_counts(
@@ -167,6 +175,8 @@ def terms_command(
     csv_output: CsvOpt = False,
 ) -> None:
     """The most frequent persons, places, organisations, outlets or keywords among the matching articles."""
+    from indexer import output
+
     searcher, parsed = count_query(index, query, outlet, date_from, date_to)
     counts = searcher.terms(parsed, field_name, limit)
     emit_counts(
@@ -184,6 +194,8 @@ def show_command(
     json_output: Annotated[bool, typer.Option("--json", help="print the stored document as JSON")] = False,
 ) -> None:
     """One article as stored: metadata, entities, keywords, text, captions and links."""
+    from indexer import output
+
     searcher = open_searcher(index)
     article = searcher.show(ref)
     if json_output:
