@@ -22,7 +22,6 @@ from indexer import lifecycle
 from indexer.choices import Interval, Sort, TermField
 from indexer.client import connect
 from indexer.config import Settings
-from indexer.document import article_from_source, field_texts
 from indexer.errors import IndexerError, IndexMissing, QueryError
 from indexer.highlight import Fragment, Needle, fragments, needle
 from indexer.mapping import IndexMeta
@@ -190,6 +189,11 @@ class Searcher:
     def dsl(self, query: Query) -> dict[str, Any]:
         return to_dsl(query, self.segmenter)
 
+    def _matching(self, query: Query) -> dict[str, Any]:
+        """The query without its ranking clauses, for counts and aggregations: scores don't change which
+        articles match, so the words of the terms (the segmenter's dictionary) aren't needed."""
+        return to_dsl(query, _NO_WORDS)
+
     def version_warning(self) -> str | None:
         """Why results may be off when the index was built with another mapping or analysis version (dictionaries,
         normalization rules) than this searcher uses; None when they agree, or when the index doesn't exist."""
@@ -235,7 +239,7 @@ class Searcher:
 
     def count(self, query: Query) -> int:
         """The exact number of matching articles."""
-        return int(self.es.count(index=self._alias(), query=self.dsl(query))["count"])
+        return int(self.es.count(index=self._alias(), query=self._matching(query))["count"])
 
     def stream(
         self,
@@ -275,7 +279,7 @@ class Searcher:
             spec["extended_bounds"] = {key: value for key, value in extended.items() if value}
         answer = self.es.search(
             index=self._alias(),
-            query=self.dsl(query),
+            query=self._matching(query),
             size=0,
             track_total_hits=True,
             aggs={"periods": {"date_histogram": spec}},
@@ -296,7 +300,7 @@ class Searcher:
         target = TERM_FIELDS[name]
         answer = self.es.search(
             index=self._alias(),
-            query=self.dsl(query),
+            query=self._matching(query),
             size=0,
             track_total_hits=True,
             aggs={
@@ -348,6 +352,16 @@ def _url_variants(url: str) -> list[str]:
     return sorted(f"{scheme}://{form}" for form in forms for scheme in ("http", "https"))
 
 
+class _NoWords:
+    """A word splitter that finds no words: :func:`indexer.query.to_dsl` then adds no ranking clause."""
+
+    def words(self, text: str) -> list[str]:
+        return []
+
+
+_NO_WORDS = _NoWords()
+
+
 def _needles(query: Query) -> list[Needle]:
     return [needle(term.text, term.fields) for term in query.text_terms()]
 
@@ -356,6 +370,8 @@ def _hit(raw: dict[str, Any], needles: Sequence[Needle]) -> Hit:
     source = raw.get("_source", {})
     found: list[Fragment] = []
     if needles:
+        from indexer.document import article_from_source, field_texts  # the parser's types: not for counts
+
         texts = field_texts(article_from_source(source))
         title = texts.pop("title")
         found = fragments({"title": title}, needles, count=1, size=max(map(len, title), default=1))

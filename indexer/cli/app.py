@@ -8,17 +8,15 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from indexer.config import Settings, load_settings
 from indexer.errors import IndexerError, clip
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, RenderableType
 
     from indexer.query import Query
     from indexer.search import Searcher
@@ -34,8 +32,42 @@ app.add_typer(node_app, name="node")
 kibana_app = typer.Typer(help="Set up Kibana (data view, dashboard) and export it back.", no_args_is_help=True)
 app.add_typer(kibana_app, name="kibana")
 
-console = Console(emoji=False)
-err_console = Console(stderr=True, emoji=False)
+
+class LazyConsole:
+    """A rich Console made on first use: a command that prints only plain text (``search --count``, JSON)
+    doesn't load rich. Attributes and ``with`` (rich's Live and Progress use it) go to the real one."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def __enter__(self) -> Console:
+        return self.real.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.real.__exit__(*exc)
+
+
+console = LazyConsole(emoji=False)
+err_console = LazyConsole(stderr=True, emoji=False)
+
+
+def warn(message: str) -> None:
+    """One yellow ``warning:`` line on stderr."""
+    from rich.markup import escape
+
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 @dataclass
@@ -80,7 +112,7 @@ def main_options(
     state.settings = settings
     state.debug = debug
     for warning in settings.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        warn(warning)
 
 
 IndexOpt = Annotated[str | None, typer.Option("--index", help="index alias (env: INDEXER_INDEX; default news)")]
@@ -105,7 +137,7 @@ def open_searcher(index: str | None) -> Searcher:
     searcher = Searcher(state.settings.with_overrides(index=index))
     warning = searcher.version_warning()
     if warning:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        warn(warning)
     return searcher
 
 
@@ -168,6 +200,8 @@ def main() -> None:
     try:
         app()
     except Exception as exc:
+        from rich.markup import escape
+
         from indexer.client import explain
 
         error = explain(exc, state.settings)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from indexer.cli.app import IndexOpt, app, console, err_console, state
 from indexer.errors import ForeignIndex, IndexMissing
@@ -25,6 +24,8 @@ def doctor(index: IndexOpt = None) -> None:
 
     Exit status 1 when the alias points to an index this tool did not create.
     """
+    from rich.markup import escape
+
     from indexer import status
     from indexer.client import connect, server_info
     from indexer.lifecycle import index_stats
@@ -101,6 +102,8 @@ def index_command(
     rejected; rejected files and warnings are listed in a JSONL report. Exit status 1 when anything was
     rejected (unless --allow-rejected) or the run did not finish (an error, Ctrl-C or SIGTERM).
     """
+    from rich.markup import escape
+
     from indexer import output
     from indexer.cli.progress import RichProgress
     from indexer.client import connect
