@@ -76,3 +76,10 @@ def test_help_loads_no_heavy_module() -> None:
 def test_the_public_names_load_on_first_use() -> None:
     assert loaded_after("from indexer import Searcher") >= {"indexer.search", "elasticsearch"}
     assert "indexer.ingest" not in loaded_after("from indexer import parse_file")
+
+
+def test_the_count_path_loads_no_dictionary_parser_or_renderer() -> None:
+    """`search --count` loads indexer.search and the query, not jieba (~90 ms with pkg_resources), the parser or
+    rich: what the count sends needs none of them."""
+    light = {"jieba", "rjieba", "bs4", "lxml", "rich", "rich.table", "indexer.parser", "indexer.output"}
+    assert loaded_after("import indexer.search") & light == set()

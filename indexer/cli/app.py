@@ -156,12 +156,12 @@ def open_searcher(index: str | None) -> Searcher:
 
 def note_spellings(spellings: Mapping[str, Sequence[str]]) -> None:
     """Say on stderr which spellings the ``~`` terms searched (for output that has no place for it)."""
-    from rich.markup import escape
-
     from indexer.query import spellings_note
 
     note = spellings_note(spellings)
     if note:
+        from rich.markup import escape
+
         err_console.print(f"[cyan]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
 
 
