@@ -13,6 +13,11 @@ query is not answered from a cache, as a researcher's new query would not be); p
 terms are search rows too; ``kwic --all`` rows time a whole concordance (every line, :mod:`indexer.kwic`) with
 at most 5 rounds.
 
+Start-up (`--startup`): the wall time of the command a researcher types, ``indexer search TERM --count`` (a new
+process: imports, settings, the alias check, the count), against ``grep -rl TERM`` over the corpus, alternated in
+one run after one untimed run of each (so both read warm caches; the package's bytecode is compiled first, as a
+wheel install leaves it); medians and the ratio (target: at most 2). ``indexer --help`` is timed the same way.
+
 Recall (`--recall`): for the query set derived from the corpus by ``tests.oracle``, how many of the articles
 the grep-style oracle finds each strategy misses, and how many it returns that the oracle doesn't (extra):
 words field only; chars field with its default search analyzer (standard); chars with the whitespace analyzer;
@@ -23,8 +28,12 @@ chars.title (share of top-10 hits with the term in the title, whole-word share, 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
+import shutil
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +43,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+import indexer
 from indexer.config import load_settings
 from indexer.kwic import KwicSort, concordance
 from indexer.mapping import TEXT_FIELDS
@@ -78,6 +88,7 @@ AGGREGATIONS = ["疫情", "香港", "拜登 特朗普", "台湾"]
 KWIC = ["普京", "~普京", "金正恩 NEAR/10 普京", "辉瑞", "国安法"]
 """Concordances timed to the last line (every matching article's text is read)."""
 KWIC_ROUNDS = 5
+STARTUP_TERMS = ["金正恩", "疫苗", "拉夫罗夫"]
 
 
 @dataclass
@@ -181,6 +192,41 @@ def latency(searcher: Searcher, rounds: int) -> Report:
     return Report(
         f"Search latency: {documents:,} articles ({searcher.index}), {rounds} warm rounds, load average {load:.1f}",
         ["query kind", "queries", "median hits (kwic: lines)", "p50 ms", "p95 ms", "p99 ms", "ES took p50 ms"],
+        rows,
+    )
+
+
+def _wall_ms(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+    return (time.perf_counter() - started) * 1000
+
+
+def startup(index: str, corpus: Path, rounds: int) -> Report:
+    """``indexer search TERM --count`` and ``indexer --help`` against ``grep -rl TERM corpus``, alternated."""
+    compileall.compile_dir(Path(indexer.__file__).parent, quiet=1)
+    command = str(Path(sys.executable).with_name("indexer"))
+    grep = shutil.which("grep") or "grep"
+    rows = []
+    for term in STARTUP_TERMS:
+        pair = {
+            "indexer": [command, "search", term, "--count", "--index", index],
+            "grep": [grep, "-rl", term, str(corpus)],
+        }
+        times: dict[str, list[float]] = {name: [] for name in pair}
+        for line in pair.values():
+            _wall_ms(line)
+        for _ in range(rounds):
+            for name, line in pair.items():
+                times[name].append(_wall_ms(line))
+        mine, theirs = statistics.median(times["indexer"]), statistics.median(times["grep"])
+        rows.append([f"search {term} --count", f"{mine:.0f}", f"{theirs:.0f}", f"{mine / theirs:.2f}"])
+    help_ms = statistics.median(_wall_ms([command, "--help"]) for _ in range(rounds))
+    rows.append(["--help", f"{help_ms:.0f}", "-", "-"])
+    return Report(
+        f"Start-up: a new `indexer` process against grep -rl over {corpus} (medians of {rounds} alternated runs, "
+        f"warm), load average {os.getloadavg()[0]:.1f}",
+        ["command", "indexer ms", "grep -rl ms", "indexer / grep (target ≤ 2)"],
         rows,
     )
 
@@ -306,6 +352,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus")
     parser.add_argument("--recall", action="store_true", help="also measure recall per strategy (needs --corpus)")
     parser.add_argument("--ranking", action="store_true", help="also compare ranking variants (needs --corpus)")
+    parser.add_argument("--startup", action="store_true", help="also time a new `indexer search --count` vs grep")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency table")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables (for docs/search.md)")
     args = parser.parse_args()
@@ -314,6 +361,8 @@ def main() -> None:
     console = Console(width=200 if args.markdown else None)
     if not args.no_latency:
         latency(searcher, args.rounds).show(console, args.markdown)
+    if args.startup:
+        startup(searcher.index, args.corpus, args.rounds).show(console, args.markdown)
     if args.recall or args.ranking:
         result = recall(searcher, args.corpus)
         result.report.show(console, args.markdown)

@@ -40,8 +40,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Literal, get_args
+from typing import get_args
 
+from indexer.choices import MAX_ARTICLES, By, Measure
 from indexer.document import article_from_source, field_texts
 from indexer.errors import IndexerError
 from indexer.mapping import TEXT_FIELDS
@@ -51,12 +52,8 @@ from indexer.sampling import sample
 from indexer.search import SOURCE_FIELDS, Searcher
 from indexer.segment import Segmenter
 
-Measure = Literal["logdice", "ll", "mi"]
 MEASURES: tuple[str, ...] = get_args(Measure)
-GroupBy = Literal["outlet", "region"]
-GROUPS: tuple[str, ...] = get_args(GroupBy)
-MAX_ARTICLES = 2_000
-"""Beyond this many matching articles, a uniform sample of this many is analysed."""
+GROUPS: tuple[str, ...] = get_args(By)
 STOP_WORDS_FILE = "data/stop_words.txt"
 _NUMBER_RE = re.compile(r"[0-9零〇一二三四五六七八九十百千万亿两]+|.*[0-9].*")
 
@@ -274,7 +271,7 @@ def collocates(
     window: int = 5,
     measure: Measure = "logdice",
     min_freq: int = 3,
-    by: GroupBy | None = None,
+    by: By | None = None,
     limit: int = 30,
     max_articles: int = MAX_ARTICLES,
     seed: int = 0,

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
+from indexer.choices import By, Interval
 from indexer.errors import QueryError
 from indexer.outlet_meta import UNKNOWN
 from indexer.query import KEYWORD_FIELDS, Query
-from indexer.search import Interval, Searcher
+from indexer.search import Searcher
 
-By = Literal["outlet", "region"]
 BY_FIELDS: tuple[str, ...] = get_args(By)
 MAX_GROUPS = 1000
 """More outlets or regions than this in one period is an error, not a silently cut list."""

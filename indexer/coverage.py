@@ -18,15 +18,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
+from indexer.choices import CoverageInterval, Interval
 from indexer.compare import Comparison
 from indexer.errors import IndexerError, QueryError
 from indexer.query import DATE_FIELD, KEYWORD_FIELDS, DateRange, Keyword, Query, recall_clause
-from indexer.search import LABELS, Histogram, Interval, Searcher, millis_bounds, outside_clause
+from indexer.search import LABELS, Histogram, Searcher, millis_bounds, outside_clause
 
-CoverageInterval = Literal["day", "week", "month"]
 COVERAGE_INTERVALS: tuple[str, ...] = get_args(CoverageInterval)
 FENCE_IQRS = 3.0
 """How many interquartile ranges beyond Q1/Q3 a publish time must lie to be an outlier (Tukey's far-out fence)."""

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
+from indexer.choices import KWIC_WIDTH, KwicSort
 from indexer.document import article_from_source, field_texts
 from indexer.errors import QueryError
 from indexer.highlight import Needle, find_matches, needle
@@ -22,10 +23,7 @@ from indexer.normalize import compact, fold
 from indexer.query import DATE_FIELD, Near, Query, Text
 from indexer.search import SOURCE_FIELDS, Searcher
 
-KwicSort = Literal["date", "left", "right", "outlet"]
 KWIC_SORTS: tuple[str, ...] = get_args(KwicSort)
-DEFAULT_WIDTH = 20
-"""Characters of context on each side."""
 PATH_FIELD = "source.path"
 UNDATED_LAST = "~"
 """Sorts after every ISO date: undated lines come last, as the index's date sort puts them."""
@@ -174,7 +172,7 @@ def _sort_key(sort: str) -> Any:
 
 
 def concordance(
-    searcher: Searcher, query: Query, width: int = DEFAULT_WIDTH, sort: KwicSort = "date", limit: int | None = 100
+    searcher: Searcher, query: Query, width: int = KWIC_WIDTH, sort: KwicSort = "date", limit: int | None = 100
 ) -> Iterator[Line]:
     """The concordance lines of `query`, sorted (``date``: oldest first, undated last, an article's lines in text
     order; ``left``/``right``: by the folded characters nearest the match, as concordancers do; ``outlet``: by

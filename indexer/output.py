@@ -16,7 +16,7 @@ import csv
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from rich.cells import cell_len
@@ -29,7 +29,7 @@ from indexer.compare import Cell, Comparison, share
 from indexer.coverage import Coverage, Dated, DisplayRange, Gap, ShownHistogram
 from indexer.highlight import Fragment
 from indexer.kwic import Line
-from indexer.query import Query
+from indexer.query import Spellings, spellings_note
 from indexer.search import Hit, Page, SpellingCounts, StoredArticle, TermCounts, local_time
 
 if TYPE_CHECKING:
@@ -92,22 +92,6 @@ def hit_dict(hit: Hit) -> dict[str, Any]:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-Spellings = Mapping[str, Sequence[str]]
-"""For each ``~term`` of a query, the spellings searched (what :func:`searched_spellings` gives)."""
-
-
-def searched_spellings(query: Query) -> dict[str, list[str]]:
-    """``{"~川普": ["川普", "特朗普"], …}`` for the ``~`` terms of `query`: expansion is never silent."""
-    return {f"~{term.text}": list(term.spellings) for term in query.expansions()}
-
-
-def spellings_note(spellings: Spellings) -> str | None:
-    """One line saying which spellings each ``~`` term searched; None without ``~`` terms."""
-    if not spellings:
-        return None
-    return "; ".join(f"{term} searched {', '.join(forms)}" for term, forms in spellings.items())
 
 
 def write_json(

@@ -18,11 +18,10 @@ from typing import Any
 import elastic_transport
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
 
+from indexer.choices import KEEP_ALIVE
 from indexer.client import api_reason
 from indexer.errors import IndexerError
 
-KEEP_ALIVE = "5m"
-"""How long the point in time lives after each page (Elasticsearch time units: 30s, 5m, 1h)."""
 PAGE_SIZE = 1000
 
 

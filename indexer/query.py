@@ -43,7 +43,7 @@ error, since it is most likely a typo; put such text in quotes to search it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -627,3 +627,19 @@ def to_dsl(query: Query, segmenter: WordSplitter) -> dict[str, Any]:
     if query.excluded:
         body["must_not"] = [recall_clause(term) for term in query.excluded]
     return {"bool": body}
+
+
+Spellings = Mapping[str, Sequence[str]]
+"""For each ``~term`` of a query, the spellings searched (what :func:`searched_spellings` gives)."""
+
+
+def searched_spellings(query: Query) -> dict[str, list[str]]:
+    """``{"~川普": ["川普", "特朗普"], …}`` for the ``~`` terms of `query`: expansion is never silent."""
+    return {f"~{term.text}": list(term.spellings) for term in query.expansions()}
+
+
+def spellings_note(spellings: Spellings) -> str | None:
+    """One line saying which spellings each ``~`` term searched; None without ``~`` terms."""
+    if not spellings:
+        return None
+    return "; ".join(f"{term} searched {', '.join(forms)}" for term, forms in spellings.items())

@@ -13,16 +13,16 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
 from elasticsearch import Elasticsearch
 
 from indexer import lifecycle
+from indexer.choices import Interval, Sort, TermField
 from indexer.client import connect
 from indexer.config import Settings
-from indexer.document import article_from_source, field_texts
 from indexer.errors import ConfigError, IndexerError, IndexMissing, QueryError
 from indexer.highlight import Fragment, Needle, fragments, needle
 from indexer.mapping import IndexMeta
@@ -32,9 +32,6 @@ from indexer.segment import Segmenter, get_segmenter
 from indexer.story_counts import STORY_FIELD, distinct_stories
 from indexer.variants import Variant, VariantFileError, VariantsUnavailable, VariantTable, load_table
 
-Sort = Literal["relevance", "newest", "oldest"]
-Interval = Literal["day", "week", "month", "year"]
-TermField = Literal["person", "place", "org", "outlet", "region", "kind", "keyword"]
 SORTS: tuple[str, ...] = get_args(Sort)
 INTERVALS: tuple[str, ...] = get_args(Interval)
 TERM_FIELDS: dict[str, str] = {name: KEYWORD_FIELDS[name] for name in get_args(TermField)}
@@ -263,6 +260,11 @@ class Searcher:
     def dsl(self, query: Query) -> dict[str, Any]:
         return to_dsl(query, self.segmenter)
 
+    def _matching(self, query: Query) -> dict[str, Any]:
+        """The query without its ranking clauses, for counts and aggregations: scores don't change which
+        articles match, so the words of the terms (the segmenter's dictionary) aren't needed."""
+        return to_dsl(query, _NO_WORDS)
+
     def version_warning(self) -> str | None:
         """Why results may be off when the index was built with another mapping or analysis version (dictionaries,
         normalization rules) than this searcher uses; None when they agree, or when the index doesn't exist."""
@@ -319,7 +321,7 @@ class Searcher:
 
     def count(self, query: Query) -> int:
         """The exact number of matching articles."""
-        return int(self.es.count(index=self._alias(), query=self.dsl(query))["count"])
+        return int(self.es.count(index=self._alias(), query=self._matching(query))["count"])
 
     def count_stories(self, query: Query) -> int:
         """The exact number of distinct stories among the matching articles."""
@@ -421,7 +423,9 @@ class Searcher:
 
     def aggregate(self, query: Query, aggs: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """The exact number of matching articles and the `aggs` computed over them."""
-        answer = self.es.search(index=self._alias(), query=self.dsl(query), size=0, track_total_hits=True, aggs=aggs)
+        answer = self.es.search(
+            index=self._alias(), query=self._matching(query), size=0, track_total_hits=True, aggs=aggs
+        )
         return int(answer["hits"]["total"]["value"]), answer["aggregations"]
 
     def histogram(
@@ -471,7 +475,7 @@ class Searcher:
             return self._story_terms(query, name, size)
         answer = self.es.search(
             index=self._alias(),
-            query=self.dsl(query),
+            query=self._matching(query),
             size=0,
             track_total_hits=True,
             aggs={
@@ -563,6 +567,16 @@ def _url_variants(url: str) -> list[str]:
     return sorted(f"{scheme}://{form}" for form in forms for scheme in ("http", "https"))
 
 
+class _NoWords:
+    """A word splitter that finds no words: :func:`indexer.query.to_dsl` then adds no ranking clause."""
+
+    def words(self, text: str) -> list[str]:
+        return []
+
+
+_NO_WORDS = _NoWords()
+
+
 def _needles(query: Query) -> list[Needle]:
     """One needle per spelling searched: highlights mark whichever matched."""
     return [needle(form, term.fields) for term in query.text_terms() for form in term.forms]
@@ -572,6 +586,8 @@ def _hit(raw: dict[str, Any], needles: Sequence[Needle]) -> Hit:
     source = raw.get("_source", {})
     found: list[Fragment] = []
     if needles:
+        from indexer.document import article_from_source, field_texts  # the parser's types: not for counts
+
         texts = field_texts(article_from_source(source))
         title = texts.pop("title")
         found = fragments({"title": title}, needles, count=1, size=max(map(len, title), default=1))

@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
 
-import jieba
-
 from indexer.normalize import HAN, NORMALIZATION_VERSION, fold
 from indexer.segment import parse_dictionary
 
@@ -138,6 +136,8 @@ def _vocabulary(extra_words: list[str]) -> list[str]:
 
 
 def _jieba_dictionary() -> bytes:
+    import jieba  # its import costs ~90 ms (pkg_resources): only a table build needs it
+
     with jieba.get_dict_file() as handle:
         return handle.read()
 

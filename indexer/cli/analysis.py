@@ -7,13 +7,11 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from indexer import output
+from indexer.choices import MAX_ARTICLES, By, Measure
 from indexer.cli.app import (
     QUERY_CONTEXT,
     CsvOpt,
@@ -33,21 +31,13 @@ from indexer.cli.app import (
     save_provenance,
     to_stdout,
 )
-from indexer.collocation import (
-    MAX_ARTICLES,
-    Analysed,
-    Collocates,
-    GroupBy,
-    Keyness,
-    Measure,
-    WordFilter,
-    collocates,
-    default_stop_words,
-    keyness,
-    stop_words_file,
-)
-from indexer.sampling import sample
-from indexer.search import Hit
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
+    from indexer.collocation import Analysed, Collocates, Keyness, WordFilter
+    from indexer.search import Hit
 
 SeedOpt = Annotated[int, typer.Option(help="seed of the random draw: the same seed and index give the same draw")]
 MinFreqOpt = Annotated[int, typer.Option(min=1, help="only words seen at least this often")]
@@ -67,6 +57,8 @@ def _text_options(
     stop_words: Path | None, keep_stop_words: bool, keep_numbers: bool, max_articles: int, seed: int
 ) -> tuple[WordFilter, dict[str, object]]:
     """The word filter of the options collocates and keyness share, and those options as provenance names them."""
+    from indexer.collocation import WordFilter, default_stop_words, stop_words_file
+
     if keep_stop_words:
         chosen: frozenset[str] = frozenset()
     else:
@@ -83,6 +75,8 @@ def _analysed_line(what: str, analysed: Analysed) -> str:
 
 
 def _write_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]], out: IO[str]) -> None:
+    from indexer import output
+
     writer = csv.writer(out)
     writer.writerow(columns)
     for row in rows:
@@ -92,6 +86,8 @@ def _write_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]], out: IO[s
 def _table(
     title: str, columns: Sequence[str], rows: Sequence[dict[str, Any]], labels: dict[str, str] | None = None
 ) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for name in columns:
         numeric = bool(rows) and isinstance(rows[0][name], int | float)
@@ -104,6 +100,10 @@ def _table(
 
 def _cell(value: object) -> Text:
     """A number with separators (floats to two places), ∞ for a ratio with nothing to divide by, or text."""
+    from rich.text import Text
+
+    from indexer import output
+
     if value is None:
         return Text("∞")
     if isinstance(value, float):
@@ -157,6 +157,9 @@ def sample_command(
 
     Each matching article gets the key SHA-256(seed, id) and the n of smallest key are drawn, in key order.
     """
+    from indexer import output
+    from indexer.sampling import sample
+
     searcher = open_searcher(index)
     text = " ".join(query)
     parsed = searcher.parse(text, outlet or (), date_from, date_to)
@@ -205,7 +208,7 @@ def collocates_command(
     window: Annotated[int, typer.Option(min=1, help="words on each side of a match")] = 5,
     measure: Annotated[Measure, typer.Option(help="association score: logDice, log-likelihood or MI")] = "logdice",
     min_freq: MinFreqOpt = 3,
-    by: Annotated[GroupBy | None, typer.Option(help="one list per outlet (or region)")] = None,
+    by: Annotated[By | None, typer.Option(help="one list per outlet (or region)")] = None,
     limit: LimitOpt = 30,
     max_articles: MaxArticlesOpt = MAX_ARTICLES,
     seed: SeedOpt = 0,
@@ -227,6 +230,11 @@ def collocates_command(
     score: logdice = 14 + log2(2·freq / (matches + word_freq)), mi = log2(freq·N / (matches·word_freq)),
     ll = Dunning's log-likelihood (windows against the rest). See docs/evidence.md.
     """
+    from rich.text import Text
+
+    from indexer import output
+    from indexer.collocation import collocates
+
     searcher = open_searcher(index)
     text = " ".join(query)
     parsed = searcher.parse(text, outlet or (), date_from, date_to)
@@ -299,6 +307,8 @@ def keyness_command(
 
     Example: `indexer keyness 疫苗 outlet:rfi --reference "疫苗 outlet:dw"`.
     """
+    from indexer.collocation import keyness
+
     searcher = open_searcher(index)
     text = " ".join(focus)
     focus_query = searcher.parse(text, outlet or (), date_from, date_to)

@@ -9,19 +9,18 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console, RenderableType
-from rich.markup import escape
 
-from indexer import output
-from indexer.client import explain
 from indexer.config import Settings, load_settings
 from indexer.errors import IndexerError, clip
-from indexer.provenance import provenance, write_provenance
-from indexer.query import Query
-from indexer.search import Searcher
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from indexer.query import Query
+    from indexer.search import Searcher
 
 app = typer.Typer(
     help="Index and search archives of Chinese-language news articles with Elasticsearch.",
@@ -34,8 +33,42 @@ app.add_typer(node_app, name="node")
 kibana_app = typer.Typer(help="Set up Kibana (data view, dashboard) and export it back.", no_args_is_help=True)
 app.add_typer(kibana_app, name="kibana")
 
-console = Console(emoji=False)
-err_console = Console(stderr=True, emoji=False)
+
+class LazyConsole:
+    """A rich Console made on first use: a command that prints only plain text (``search --count``, JSON)
+    doesn't load rich. Attributes and ``with`` (rich's Live and Progress use it) go to the real one."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    @property
+    def real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def __enter__(self) -> Console:
+        return self.real.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.real.__exit__(*exc)
+
+
+console = LazyConsole(emoji=False)
+err_console = LazyConsole(stderr=True, emoji=False)
+
+
+def warn(message: str) -> None:
+    """One yellow ``warning:`` line on stderr."""
+    from rich.markup import escape
+
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 @dataclass
@@ -80,7 +113,7 @@ def main_options(
     state.settings = settings
     state.debug = debug
     for warning in settings.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        warn(warning)
 
 
 IndexOpt = Annotated[str | None, typer.Option("--index", help="index alias (env: INDEXER_INDEX; default news)")]
@@ -112,17 +145,23 @@ QUERY_CONTEXT = {"ignore_unknown_options": True}
 
 
 def open_searcher(index: str | None) -> Searcher:
+    from indexer.search import Searcher
+
     searcher = Searcher(state.settings.with_overrides(index=index))
     warning = searcher.version_warning()
     if warning:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        warn(warning)
     return searcher
 
 
 def note_spellings(spellings: Mapping[str, Sequence[str]]) -> None:
     """Say on stderr which spellings the ``~`` terms searched (for output that has no place for it)."""
-    note = output.spellings_note(spellings)
+    from indexer.query import spellings_note
+
+    note = spellings_note(spellings)
     if note:
+        from rich.markup import escape
+
         err_console.print(f"[cyan]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
 
 
@@ -146,9 +185,11 @@ def count_query(
     index: str | None, query: list[str] | None, outlet: list[str] | None, date_from: str | None, date_to: str | None
 ) -> tuple[Searcher, Query]:
     """The searcher and parsed query of `histogram` and `terms` (an empty query counts every article)."""
+    from indexer.query import searched_spellings
+
     searcher = open_searcher(index)
     parsed = searcher.parse(" ".join(query or ()), outlet or (), date_from, date_to, allow_empty=True)
-    note_spellings(output.searched_spellings(parsed))
+    note_spellings(searched_spellings(parsed))
     return searcher, parsed
 
 
@@ -162,6 +203,10 @@ def save_provenance(
     """With --provenance FILE: write the provenance record of this command line (secrets removed) to FILE."""
     if path is None:
         return
+    from rich.markup import escape
+
+    from indexer.provenance import provenance, write_provenance
+
     command = state.settings.scrub(shlex.join(["indexer", *sys.argv[1:]]))
     write_provenance(provenance(searcher, command, query, filters, parameters), path)
     err_console.print(f"provenance written to {escape(str(path))}", highlight=False, soft_wrap=True)
@@ -207,6 +252,10 @@ def main() -> None:
     try:
         app()
     except Exception as exc:
+        from rich.markup import escape
+
+        from indexer.client import explain
+
         error = explain(exc, state.settings)
         if error is None or state.debug:
             trace = "".join(traceback.format_exception(exc))

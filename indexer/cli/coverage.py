@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from indexer import charts, output
+from indexer.choices import CoverageInterval
 from indexer.cli.app import (
     CsvOpt,
     IndexOpt,
@@ -20,7 +19,6 @@ from indexer.cli.app import (
     one_format,
     open_searcher,
 )
-from indexer.coverage import CoverageInterval, coverage
 
 
 @app.command("coverage")
@@ -41,6 +39,11 @@ def coverage_command(
     An outlier lies more than 3 interquartile ranges (at least 31 days) before the day by which a quarter of the
     dated articles were published, or after the day by which three quarters were (docs/coverage.md).
     """
+    from rich.markup import escape
+
+    from indexer import charts, output
+    from indexer.coverage import coverage
+
     fmt = one_format(json=json_output, csv=csv_output)
     if plot is not None:
         charts.check_path(plot)

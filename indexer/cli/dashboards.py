@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from indexer import kibana
 from indexer.cli.app import console, kibana_app, state
-from indexer.config import Settings
+
+if TYPE_CHECKING:
+    from indexer.config import Settings
 
 KibanaUrlOpt = Annotated[str | None, typer.Option(help="Kibana URL (env: KIBANA_URL; default http://127.0.0.1:5601)")]
 KibanaUserOpt = Annotated[
@@ -54,6 +55,8 @@ def kibana_setup(
     file: ObjectsFileOpt = None,
 ) -> None:
     """Import the data view (on the index alias), saved search and "News archive" dashboard, overwriting them."""
+    from indexer import kibana
+
     settings = _kibana_settings(kibana_url, kibana_username, kibana_password, kibana_verify, space)
     settings = settings.with_overrides(index=index)
     report = kibana.setup(settings, file)
@@ -77,6 +80,8 @@ def kibana_export(
     space: KibanaSpaceOpt = None,
 ) -> None:
     """Write Kibana's current version of the objects to a file (normalized), e.g. after editing them in Kibana."""
+    from indexer import kibana
+
     settings = _kibana_settings(kibana_url, kibana_username, kibana_password, kibana_verify, space)
     report = kibana.export(settings, file)
     console.print(f"Kibana {report.version}: wrote {len(report.objects)} objects to {report.path}", highlight=False)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from indexer import output
+from indexer.choices import KWIC_WIDTH, KwicSort
 from indexer.cli.app import (
     QUERY_CONTEXT,
     CsvOpt,
@@ -25,13 +25,12 @@ from indexer.cli.app import (
     save_provenance,
     to_stdout,
 )
-from indexer.kwic import DEFAULT_WIDTH, KwicSort, concordance
 
 
 @app.command("kwic", context_settings=QUERY_CONTEXT)
 def kwic_command(
     query: QueryArg,
-    width: Annotated[int, typer.Option(min=0, help="characters of context on each side")] = DEFAULT_WIDTH,
+    width: Annotated[int, typer.Option(min=0, help="characters of context on each side")] = KWIC_WIDTH,
     sort: Annotated[
         KwicSort, typer.Option(help="date (oldest first), left / right (characters nearest the match), outlet")
     ] = "date",
@@ -59,10 +58,14 @@ def kwic_command(
     with a byte order mark by default (Excel needs it to read UTF-8; LibreOffice reads it either way): --no-bom
     leaves it out.
     """
+    from indexer import output
+    from indexer.kwic import concordance
+    from indexer.query import searched_spellings
+
     searcher = open_searcher(index)
     parsed = searcher.parse(" ".join(query), outlet or (), date_from, date_to)
     fmt = one_format(csv=csv_output, jsonl=jsonl)
-    spellings = output.searched_spellings(parsed)
+    spellings = searched_spellings(parsed)
     lines = concordance(searcher, parsed, width, sort, None if all_lines else limit)
     if fmt == "csv":
         note_spellings(spellings)

@@ -5,24 +5,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import rich.progress
 import typer
-from rich.markup import escape
 
-from indexer import output, status
 from indexer.cli.app import IndexOpt, app, console, err_console, state
-from indexer.client import connect, server_info
-from indexer.config import Settings
 from indexer.errors import ForeignIndex, IndexMissing
-from indexer.ingest import IngestOptions, Progress, ingest
-from indexer.lifecycle import index_stats
-from indexer.reindex import reindex
-from indexer.segment import get_segmenter
-from indexer.walk import Partition
+
+if TYPE_CHECKING:
+    from indexer.config import Settings
+    from indexer.ingest import IngestOptions
 
 
 @app.command()
@@ -31,6 +24,12 @@ def doctor(index: IndexOpt = None) -> None:
 
     Exit status 1 when the alias points to an index this tool did not create.
     """
+    from rich.markup import escape
+
+    from indexer import status
+    from indexer.client import connect, server_info
+    from indexer.lifecycle import index_stats
+
     settings = state.settings.with_overrides(index=index)
     console.print(status.settings_table(settings))
     es = connect(settings)
@@ -49,60 +48,17 @@ def doctor(index: IndexOpt = None) -> None:
 
 
 def _analysis_version(settings: Settings) -> str:
+    from indexer.segment import get_segmenter
+
     return get_segmenter(settings.user_dict, settings.cache_dir).version
-
-
-class RichProgress(Progress):
-    """A progress bar with files/s and documents/s for ingest runs."""
-
-    def __init__(self, label: str) -> None:
-        self._bar = rich.progress.Progress(
-            rich.progress.TextColumn("{task.description}"),
-            rich.progress.BarColumn(),
-            rich.progress.MofNCompleteColumn(),
-            rich.progress.TextColumn("{task.fields[rates]}"),
-            rich.progress.TimeElapsedColumn(),
-            rich.progress.TimeRemainingColumn(),
-            console=err_console,
-            transient=False,
-        )
-        self._label = label
-        self._task: rich.progress.TaskID | None = None
-        self._counts = {"indexed": 0, "unchanged": 0, "rejected": 0}
-        self._started = time.monotonic()
-
-    def start(self, total: int | None) -> None:
-        if self._task is None:
-            self._bar.start()
-        else:
-            self._bar.remove_task(self._task)
-        self._counts = dict.fromkeys(self._counts, 0)
-        self._started = time.monotonic()
-        self._task = self._bar.add_task(self._label, total=total, rates="")
-
-    def expect(self, total: int) -> None:
-        if self._task is not None:
-            self._bar.update(self._task, total=total)
-
-    def advance(self, status: str) -> None:
-        self._counts[status] += 1
-        elapsed = max(time.monotonic() - self._started, 1e-6)
-        done = sum(self._counts.values())
-        rates = (
-            f"{done / elapsed:,.0f} files/s · {self._counts['indexed'] / elapsed:,.0f} docs/s · "
-            f"{self._counts['unchanged']:,} unchanged · {self._counts['rejected']:,} rejected"
-        )
-        assert self._task is not None
-        self._bar.update(self._task, advance=1, rates=rates)
-
-    def stop(self) -> None:
-        if self._task is not None:  # a bar never started would still print an empty line
-            self._bar.stop()
 
 
 def _ingest_options(
     workers: int | None, partition: str | None, shards: int | None, replicas: int | None, max_mb: float
 ) -> IngestOptions:
+    from indexer.ingest import IngestOptions
+    from indexer.walk import Partition
+
     return IngestOptions(
         workers=workers or os.cpu_count() or 1,
         partition=Partition.parse(partition) if partition else None,
@@ -146,6 +102,13 @@ def index_command(
     rejected; rejected files and warnings are listed in a JSONL report. Exit status 1 when anything was
     rejected (unless --allow-rejected) or the run did not finish (an error, Ctrl-C or SIGTERM).
     """
+    from rich.markup import escape
+
+    from indexer import output
+    from indexer.cli.progress import RichProgress
+    from indexer.client import connect
+    from indexer.ingest import ingest
+
     settings = state.settings.with_overrides(index=index)
     options = dataclasses.replace(
         _ingest_options(workers, partition, shards, replicas, max_file_mb),
@@ -195,6 +158,10 @@ def reindex_command(
     alone: an `indexer index` run or a second rebuild started meanwhile stops at once, naming it. Only indices this
     tool created are rebuilt or deleted.
     """
+    from indexer import output
+    from indexer.cli.progress import RichProgress
+    from indexer.reindex import reindex
+
     settings = state.settings.with_overrides(index=index)
     options = _ingest_options(workers, None, shards, replicas, max_file_mb)
     progress = RichProgress("rebuilding")
@@ -226,6 +193,10 @@ def stats_command(
 
     Warns when the index needs a rebuild, or was left in bulk-load settings by an interrupted load.
     """
+    from indexer import status
+    from indexer.client import connect
+    from indexer.lifecycle import index_stats
+
     settings = state.settings.with_overrides(index=index)
     rows = status.stats_rows(index_stats(connect(settings), settings.index), _analysis_version(settings))
     if json_output:

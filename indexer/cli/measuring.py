@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from indexer import output
-from indexer.charts import check_path, line_chart
+from indexer.choices import By, Interval
 from indexer.cli.app import (
     QUERY_CONTEXT,
     CsvOpt,
@@ -31,10 +29,10 @@ from indexer.cli.app import (
     save_provenance,
     state,
 )
-from indexer.compare import By, Comparison, compare
-from indexer.coverage import shown_periods
-from indexer.outlet_meta import KINDS, REGIONS, load_outlets
-from indexer.search import Interval, Searcher
+
+if TYPE_CHECKING:
+    from indexer.compare import Comparison
+    from indexer.search import Searcher
 
 PlotOpt = Annotated[
     Path | None, typer.Option("--plot", help="also draw the chart to this file (.svg or .png; needs the plot extra)")
@@ -52,6 +50,9 @@ def run_compare(
     unique: bool = False,
 ) -> Comparison:
     """Parse each query with the same filters and compare them (shared by `compare` and `histogram --share`)."""
+    from indexer.compare import compare
+    from indexer.coverage import shown_periods
+
     filters = searcher.parse("", outlet or (), date_from, date_to, allow_empty=True)
     parsed = [(text, searcher.parse(text, outlet or (), date_from, date_to, allow_empty=True)) for text in queries]
     return shown_periods(searcher, compare(searcher, filters, parsed, interval, by, unique), filters)
@@ -59,6 +60,8 @@ def run_compare(
 
 def plot_comparison(comparison: Comparison, path: Path) -> None:
     """A line per query of its share of each period's articles; with ``by``, one panel per group."""
+    from indexer.charts import line_chart
+
     labels = [period.label for period in comparison.periods]
     panels: dict[str, dict[str, list[float | None]]] = {}
     for group in comparison.groups if comparison.by else [""]:
@@ -95,6 +98,9 @@ def compare_command(
     period P. Periods are in the configured time zone (INDEXER_TIMEZONE, default UTC). With --unique every count is
     an exact number of distinct stories (near-duplicate copies once), the denominator too.
     """
+    from indexer import output
+    from indexer.charts import check_path
+
     fmt = one_format(json=json_output, csv=csv_output)
     if plot is not None:
         check_path(plot)
@@ -121,6 +127,10 @@ def outlets_command(json_output: JsonOpt = False) -> None:
     with region and kind "unknown". Changes apply to articles indexed afterwards: `indexer reindex` applies them
     to the whole index.
     """
+    from rich.table import Table
+
+    from indexer.outlet_meta import KINDS, REGIONS, load_outlets
+
     table = load_outlets(state.settings.outlets_file)
     if json_output:
         rows = [

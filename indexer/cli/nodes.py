@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from indexer import node
 from indexer.cli.app import console, err_console, node_app, state
 from indexer.errors import IndexerError
+
+if TYPE_CHECKING:
+    from indexer import node
 
 
 def _node_spec(
     port: int | None, heap: str | None, nodes: int | None, cache_dir: Path | None, secure: bool | None = None
 ) -> node.NodeSpec:
+    from indexer import node
+
     settings = state.settings.with_overrides(node_port=port, node_heap=heap, cache_dir=cache_dir)
     return node.NodeSpec.saved(
         settings.cache_dir, settings.node_port, settings.node_heap, settings.node_user, nodes=nodes, secure=secure
@@ -44,6 +47,8 @@ def node_start(
     ] = None,
 ) -> None:
     """Download (once), configure and start a local Elasticsearch; waits until it is healthy. Idempotent."""
+    from indexer import node
+
     spec = _node_spec(port, heap, nodes, cache_dir, secure)
     started = time.monotonic()
     status = node.start(spec, log=lambda line: err_console.print(f"[dim]{line}[/]"), only=only)
@@ -65,6 +70,8 @@ def node_start(
 @node_app.command("stop")
 def node_stop(port: PortOpt = None, cache_dir: CacheOpt = None, only: NodeOpt = None) -> None:
     """Stop the local node(s) this tool started (only those: found by their pid files)."""
+    from indexer import node
+
     spec = _node_spec(port, None, None, cache_dir)
     stopped = node.stop(spec, only=only)
     console.print(f"stopped {len(stopped)} node(s)" if stopped else "no local node was running")
@@ -73,6 +80,10 @@ def node_stop(port: PortOpt = None, cache_dir: CacheOpt = None, only: NodeOpt = 
 @node_app.command("status")
 def node_status(port: PortOpt = None, cache_dir: CacheOpt = None) -> None:
     """Say whether the local node(s) run, with version and cluster health. Exit status 1 when none runs."""
+    from rich.table import Table
+
+    from indexer import node
+
     spec = _node_spec(port, None, None, cache_dir)
     status = node.status(spec)
     table = Table("node", "port", "pid", "state")
@@ -99,6 +110,8 @@ def node_logs(
     only: NodeOpt = None,
 ) -> None:
     """Print the end of the server log."""
+    from indexer import node
+
     spec = _node_spec(port, None, None, cache_dir)
     (index,) = spec.indices(only or 0)
     log_file = node.log_file(spec.node_dir(index))

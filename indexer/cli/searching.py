@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from indexer import output
-from indexer.charts import check_path, line_chart
+from indexer.choices import KEEP_ALIVE, Interval, Sort, TermField
 from indexer.cli.app import (
     QUERY_CONTEXT,
     CountQueryArg,
@@ -34,11 +33,11 @@ from indexer.cli.app import (
     to_stdout,
 )
 from indexer.cli.measuring import PlotOpt, plot_comparison, run_compare
-from indexer.coverage import histogram as shown_histogram
 from indexer.errors import IndexerError
-from indexer.paging import KEEP_ALIVE, PagingCut
-from indexer.query import Query
-from indexer.search import Interval, Searcher, Sort, TermField
+
+if TYPE_CHECKING:
+    from indexer.query import Query
+    from indexer.search import Searcher
 
 SEARCH_HELP = (
     "Search articles: prints a table, or --json / --jsonl / --csv; --count prints just the number.\n\n"
@@ -104,10 +103,12 @@ def search_command(
     ] = KEEP_ALIVE,
     provenance: ProvenanceOpt = None,
 ) -> None:
+    from indexer.query import searched_spellings
+
     searcher = open_searcher(index)
     parsed = searcher.parse(" ".join(query), outlet or (), date_from, date_to)
     fmt = one_format(json=json_output, jsonl=jsonl, csv=csv_output)
-    spellings = output.searched_spellings(parsed)
+    spellings = searched_spellings(parsed)
     if count or fmt not in ("json", "table") or (fmt == "table" and all_hits):
         note_spellings(spellings)
     if count:
@@ -121,6 +122,8 @@ def search_command(
         save_provenance(provenance, searcher, " ".join(query), filters(outlet, date_from, date_to), {"sort": sort})
         _export(searcher, parsed, sort, fmt, _keep_alive(keep_alive))
         return
+    from indexer import output
+
     page = searcher.search(parsed, sort, limit, offset, unique=unique)
     if fmt == "table":
         console.print(output.hits_table(page, searcher.settings.timezone, offset, spellings))
@@ -141,10 +144,14 @@ def _keep_alive(text: str) -> str:
 
 def _export(searcher: Searcher, query: Query, sort: Sort, fmt: str, keep_alive: str) -> None:
     """Every hit to stdout (`search --all`); a cut-off export says how far it got and what to do."""
+    from indexer import output
+    from indexer.paging import PagingCut
+    from indexer.query import searched_spellings
+
     try:
         with searcher.stream(query, sort, keep_alive=keep_alive) as stream:
             writers: dict[str, Callable[[IO[str]], object]] = {
-                "json": lambda out: output.write_json(stream.total, stream, out, output.searched_spellings(query)),
+                "json": lambda out: output.write_json(stream.total, stream, out, searched_spellings(query)),
                 "csv": lambda out: output.write_csv(stream, out),
             }
             to_stdout(writers.get(fmt, lambda out: output.write_jsonl(stream, out)))
@@ -185,6 +192,10 @@ def histogram_command(
     With --unique, each period counts its distinct stories (exact), so a story with copies in two periods counts
     in both.
     """
+    from indexer import output
+    from indexer.charts import check_path, line_chart
+    from indexer.coverage import histogram as shown_histogram
+
     fmt = one_format(json=json_output, csv=csv_output)
     if plot is not None:
         check_path(plot)
@@ -236,6 +247,8 @@ def terms_command(
 
     With --unique, values are ranked by their exact number of distinct stories.
     """
+    from indexer import output
+
     searcher, parsed = count_query(index, query, outlet, date_from, date_to)
     counts = searcher.terms(parsed, field_name, limit, unique)
     emit_counts(
@@ -254,6 +267,8 @@ def show_command(
 ) -> None:
     """One article as stored: metadata, its story and the other articles of it, entities, keywords, text, captions
     and links."""
+    from indexer import output
+
     searcher = open_searcher(index)
     article = searcher.show(ref)
     if json_output:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from indexer import output
 from indexer.cli.app import IndexOpt, JsonOpt, app, console, open_searcher
 
 
@@ -22,6 +21,8 @@ def variants_command(
     the config, or INDEXER_VARIANTS_FILE): a line `约翰逊 != 詹森`. Needs the optional extra: pip install
     'news-indexer[variants]'.
     """
+    from indexer import output
+
     spellings = open_searcher(index).spelling_counts(term)
     if json_output:
         typer.echo(output.variants_json(spellings))
