@@ -162,9 +162,11 @@ class SecureNode:
         ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def secure() -> Iterator[SecureNode]:
-    """A secure one-node cluster started with the console script, as a user would (one per session)."""
+    """A secure one-node cluster started with the console script, as a user would (one per module: a node kept for
+    the whole session shares its port range with the fault tests' short-lived clusters, which may take its port
+    and remove its folder if it ever goes down)."""
     cache = load_settings().cache_dir
     spec = node.NodeSpec(cache_dir=cache, port=free_port(), heap="512m", secure=True)
     env = cli_env(INDEXER_CACHE_DIR=str(cache))
