@@ -10,7 +10,7 @@ every value returned).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, get_args
@@ -18,7 +18,7 @@ from typing import Any, get_args
 from indexer.choices import By, Interval
 from indexer.errors import QueryError
 from indexer.outlet_meta import UNKNOWN
-from indexer.query import KEYWORD_FIELDS, Query
+from indexer.query import KEYWORD_FIELDS, DateRange, Query
 from indexer.search import Searcher
 
 BY_FIELDS: tuple[str, ...] = get_args(By)
@@ -68,18 +68,12 @@ class Comparison:
     range_reason: str = ""
     """Why the periods start and end where they do (see :func:`indexer.coverage.display_range`)."""
     outside: int = 0
-    """Articles under the filters published outside the periods shown (outliers)."""
+    """Articles (stories with ``unique``) under the filters published outside the display range (outliers)."""
 
     @property
     def groups(self) -> list[str]:
         """The groups (outlets or regions) that have articles in any period, in order of name."""
         return sorted({name for period in self.periods for name in period.groups})
-
-    def window(self, labels: Collection[str], reason: str, outside: int) -> Comparison:
-        """Only the periods labelled `labels` (a display range), with why and how many articles lie outside it;
-        the totals are unchanged."""
-        kept = tuple(period for period in self.periods if period.label in labels)
-        return replace(self, periods=kept, range_reason=reason, outside=outside)
 
 
 def _cell(bucket: dict[str, Any], names: Sequence[str]) -> Cell:
@@ -101,13 +95,15 @@ def compare(
     interval: Interval = "month",
     by: By | None = None,
     unique: bool = False,
+    within: DateRange | None = None,
 ) -> Comparison:
     """Compare `queries` (name and parsed query, each parsed with the same filters) per period of `interval`.
 
     `filters` is the query of the filters alone (outlets, dates: ``parse("", …, allow_empty=True)``); its articles
     are each period's denominator. Names must be distinct; they key the counts. With `unique` every count is an
     exact number of distinct stories (the denominator too: the stories under the filters); a story with articles
-    in two periods counts in both.
+    in two periods counts in both. With `within` (a display range, see :func:`indexer.coverage.comparison`) only
+    the periods of the articles published in it are compared, and ``outside`` counts the others.
     """
     names = [name for name, _ in queries]
     if not names:
@@ -124,19 +120,23 @@ def compare(
         terms = {"field": KEYWORD_FIELDS[by], "size": MAX_GROUPS, "missing": UNKNOWN}
         inner["groups"] = {"terms": terms, "aggs": {"queries": matched}}
     histogram = {"date_histogram": searcher.period_spec(filters, interval), "aggs": inner}
-    total, aggregations = searcher.aggregate(filters, {"periods": histogram})
+    total, aggregations, outside = searcher.aggregate_within(filters, {"periods": histogram}, within)
     periods = []
     for bucket in aggregations["periods"]["buckets"]:
         start, label = searcher.period(bucket["key"], interval)
         groups = _groups(bucket, names, by) if by is not None else {}
         periods.append(Period(label, start, _cell(bucket, names), groups))
     dated = sum(period.total.articles for period in periods)
-    comparison = Comparison(interval, tuple(names), tuple(periods), total, total - dated, by)
-    return _stories(searcher, comparison, filters, queries) if unique else comparison
+    comparison = Comparison(interval, tuple(names), tuple(periods), total, total - outside - dated, by, outside=outside)
+    return _stories(searcher, comparison, filters, queries, within) if unique else comparison
 
 
 def _stories(
-    searcher: Searcher, comparison: Comparison, filters: Query, queries: Sequence[tuple[str, Query]]
+    searcher: Searcher,
+    comparison: Comparison,
+    filters: Query,
+    queries: Sequence[tuple[str, Query]],
+    within: DateRange | None,
 ) -> Comparison:
     """`comparison` with every count replaced by the exact number of distinct stories (same periods)."""
     interval = comparison.interval
@@ -148,4 +148,6 @@ def _stories(
 
     periods = tuple(replace(period, total=cell(int(period.start.timestamp() * 1000))) for period in comparison.periods)
     stories = searcher.count_stories(filters)
-    return replace(comparison, periods=periods, articles=stories, undated=denominators.get(None, 0), unit="stories")
+    undated = denominators.get(None, 0)
+    outside = searcher.stories_outside(filters, within)
+    return replace(comparison, periods=periods, articles=stories, undated=undated, outside=outside, unit="stories")

@@ -16,13 +16,13 @@ counts are exact.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
-from indexer.choices import CoverageInterval, Interval
-from indexer.compare import Comparison
+from indexer.choices import By, CoverageInterval, Interval
+from indexer.compare import Comparison, compare
 from indexer.errors import IndexerError, QueryError
 from indexer.query import DATE_FIELD, KEYWORD_FIELDS, DateRange, Keyword, Query, recall_clause
 from indexer.search import LABELS, Histogram, Searcher, millis_bounds, outside_clause
@@ -334,11 +334,19 @@ def display_range(searcher: Searcher, query: Query, now: datetime | None = None)
     return DisplayRange(span.as_range(), reason, span)
 
 
-def shown_periods(searcher: Searcher, comparison: Comparison, filters: Query) -> Comparison:
-    """`comparison` over the periods a histogram of its `filters` shows by default (:func:`display_range`)."""
-    shown = display_range(searcher, filters)
-    base = searcher.histogram(filters, comparison.interval, shown.within)
-    return comparison.window({bucket.label for bucket in base.buckets}, shown.reason, base.outside)
+def comparison(
+    searcher: Searcher,
+    filters: Query,
+    queries: Sequence[tuple[str, Query]],
+    interval: Interval = "month",
+    by: By | None = None,
+    unique: bool = False,
+    now: datetime | None = None,
+) -> Comparison:
+    """:func:`indexer.compare.compare` over the :func:`display_range` of `filters`: the periods a histogram of
+    them shows by default, with why and what lies outside."""
+    shown = display_range(searcher, filters, now)
+    return replace(compare(searcher, filters, queries, interval, by, unique, shown.within), range_reason=shown.reason)
 
 
 def histogram(

@@ -428,6 +428,25 @@ class Searcher:
         )
         return int(answer["hits"]["total"]["value"]), answer["aggregations"]
 
+    def aggregate_within(
+        self, query: Query, aggs: dict[str, Any], within: DateRange | None
+    ) -> tuple[int, dict[str, Any], int]:
+        """Like :meth:`aggregate`, with `aggs` computed only over the matches published within `within` (over all
+        of them when None); also returns how many matches were published outside it."""
+        if within is None:
+            total, found = self.aggregate(query, aggs)
+            return total, found, 0
+        shown = {"filter": recall_clause(within), "aggs": aggs}
+        total, found = self.aggregate(query, {"shown": shown, "outside": {"filter": outside_clause(within)}})
+        return total, found["shown"], int(found["outside"]["doc_count"])
+
+    def stories_outside(self, query: Query, within: DateRange | None) -> int:
+        """The exact number of distinct stories with a matching article published outside `within` (0 when None)."""
+        if within is None:
+            return 0
+        far = {"bool": {"filter": [self.dsl(query), outside_clause(within)]}}
+        return distinct_stories(self.es, self._alias(), far)[None]
+
     def histogram(
         self, query: Query, interval: Interval = "month", within: DateRange | None = None, unique: bool = False
     ) -> Histogram:
@@ -437,25 +456,15 @@ class Searcher:
         The periods run from the first to the last match (or over the query's own date range). With `within`, only
         matches published in that range are bucketed, and the others are counted as ``outside``.
         """
-        spec = self.period_spec(query, interval)
-        aggs: dict[str, Any] = {"periods": {"date_histogram": spec}}
-        if within is not None:
-            aggs = {
-                "shown": {"filter": recall_clause(within), "aggs": aggs},
-                "outside": {"filter": outside_clause(within)},
-            }
-        total, found = self.aggregate(query, aggs)
-        counts = {raw["key"]: raw["doc_count"] for raw in found.get("shown", found)["periods"]["buckets"]}
-        outside = found.get("outside", {}).get("doc_count", 0)
+        aggs = {"periods": {"date_histogram": self.period_spec(query, interval)}}
+        total, found, outside = self.aggregate_within(query, aggs, within)
+        counts = {raw["key"]: raw["doc_count"] for raw in found["periods"]["buckets"]}
         undated = total - outside - sum(counts.values())
         if unique:
-            dsl = self.dsl(query)
             per_period = self.stories_per_period(query, interval)
             undated = per_period.pop(None, 0)
             counts = {key: per_period.get(key, 0) for key in counts}
-            if within is not None:
-                far = {"bool": {"filter": [dsl, outside_clause(within)]}}
-                outside = distinct_stories(self.es, self._alias(), far)[None]
+            outside = self.stories_outside(query, within)
             total = self.count_stories(query)
         buckets = []
         for key, count in counts.items():

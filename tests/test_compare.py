@@ -15,7 +15,7 @@ from elasticsearch import Elasticsearch
 from indexer.charts import line_chart
 from indexer.compare import By, Comparison, compare
 from indexer.config import Settings
-from indexer.coverage import shown_periods
+from indexer.coverage import comparison
 from indexer.errors import ConfigError, IndexerError
 from indexer.ingest import IngestOptions, ingest
 from indexer.outlet_meta import KINDS, REGIONS, SCRIPTS, UNKNOWN, load_outlets, lookup, merge
@@ -125,12 +125,17 @@ def test_region_and_kind_scope_queries_and_are_counted_by_terms(searcher: Search
     assert searcher.count(searcher.parse("region:sg")) == outlets["zaobao"]
 
 
-def test_window_keeps_the_periods_in_a_display_range(searcher: Searcher) -> None:
-    comparison = _compare(searcher)
-    start = datetime.fromisoformat("2020-09-01T00:00:00+00:00")
-    kept = comparison.window({p.label for p in comparison.periods if p.start >= start}, "asked", 0)
-    assert kept.periods[0].label == "2020-09" and kept.articles == comparison.articles
-    assert [p.label for p in kept.periods] == [p.label for p in comparison.periods if p.label >= "2020-09"]
+def test_compare_within_a_range_keeps_its_periods_and_counts_the_rest_outside(searcher: Searcher) -> None:
+    everything = searcher.parse("", allow_empty=True)
+    parsed = [(query, searcher.parse(query)) for query in QUERIES]
+    full = compare(searcher, everything, parsed)
+    within = searcher.parse("", (), "2020-09", None, allow_empty=True).date_bounds()
+    kept = compare(searcher, everything, parsed, within=within)
+    assert kept.periods[0].label == "2020-09" and kept.articles == full.articles
+    assert [p.label for p in kept.periods] == [p.label for p in full.periods if p.label >= "2020-09"]
+    before = sum(p.total.articles for p in full.periods if p.label < "2020-09")
+    assert kept.outside == before == searcher.count(searcher.parse("", (), None, "2020-08", allow_empty=True)) > 0
+    assert kept.undated == full.undated
 
 
 # --- index time: unknown outlets, overrides, reindex ----------------------------------------------------------------
@@ -215,7 +220,8 @@ def test_histogram_share_matches_compare_and_plots_write_png_and_svg(searcher: S
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout.split("\nchart written")[0])
     buckets = shown["buckets"]
-    library = shown_periods(searcher, _compare(searcher), searcher.parse("", allow_empty=True))
+    everything = searcher.parse("", allow_empty=True)
+    library = comparison(searcher, everything, [(query, searcher.parse(query)) for query in QUERIES])
     assert shown["range"].startswith("from the first match inside the archive's dense span")
     assert library.periods and len(library.periods) < len(_compare(searcher).periods), "the 2014 outlier is cut"
     assert shown["outside"] == library.outside > 0

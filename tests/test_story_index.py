@@ -233,6 +233,20 @@ def test_a_file_whose_mtime_alone_changed_keeps_its_search_views_and_its_story(
     assert stored["mtime"] == stat.st_mtime_ns + 10**9
 
 
+def test_outside_a_display_range_counts_stories_when_compare_counts_stories(
+    es_settings: Settings, copies_alias: str
+) -> None:
+    searcher = Searcher(es_settings, index=copies_alias)
+    everything = searcher.parse("", allow_empty=True)
+    queries = [("美国", searcher.parse("美国"))]
+    within = searcher.parse("", (), "2020-07-01", "2020-07-14", allow_empty=True).date_bounds()
+    stories = compare(searcher, everything, queries, "week", unique=True, within=within)
+    articles = compare(searcher, everything, queries, "week", within=within)
+    late = searcher.parse("", (), "2020-07-15", None, allow_empty=True)
+    assert stories.outside == searcher.count_stories(late) < articles.outside == searcher.count(late)
+    assert stories.outside == searcher.histogram(everything, "week", within, unique=True).outside
+
+
 def test_compare_unique_counts_stories_as_the_story_histograms_do(es_settings: Settings, copies_alias: str) -> None:
     searcher = Searcher(es_settings, index=copies_alias)
     everything = searcher.parse("", allow_empty=True)

@@ -50,12 +50,11 @@ def run_compare(
     unique: bool = False,
 ) -> Comparison:
     """Parse each query with the same filters and compare them (shared by `compare` and `histogram --share`)."""
-    from indexer.compare import compare
-    from indexer.coverage import shown_periods
+    from indexer.coverage import comparison
 
     filters = searcher.parse("", outlet or (), date_from, date_to, allow_empty=True)
     parsed = [(text, searcher.parse(text, outlet or (), date_from, date_to, allow_empty=True)) for text in queries]
-    return shown_periods(searcher, compare(searcher, filters, parsed, interval, by, unique), filters)
+    return comparison(searcher, filters, parsed, interval, by, unique)
 
 
 def plot_comparison(comparison: Comparison, path: Path) -> None:
