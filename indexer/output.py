@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from indexer.story_ids import StoryPass
 
 MATCH_STYLE = "bold black on yellow"
-HIT_COLUMNS = ("id", "published_at", "outlet", "title", "url", "score", "highlight")
+HIT_COLUMNS = ("id", "published_at", "outlet", "title", "url", "score", "highlight", "story")
 BAR_WIDTH = 40
 _CONTROLS = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"  # CSI (7- or 8-bit): parameters, intermediates, final byte
@@ -118,13 +118,15 @@ def write_jsonl(hits: Iterable[Hit], out: IO[str]) -> int:
 
 
 def write_csv(hits: Iterable[Hit], out: IO[str]) -> None:
-    """A header and one row per hit; ``highlight`` is the best fragments as plain text, joined by ' | '."""
+    """A header and one row per hit; ``highlight`` is the best fragments as plain text, joined by ' | ';
+    ``story`` is the hit's story id (empty for an index without stories)."""
     writer = csv.writer(out)
     writer.writerow(HIT_COLUMNS)
     for hit in hits:
         fragments = " | ".join(f.marked("", "", escape=False) for f in hit.fragments)
         score = "" if hit.score is None else hit.score
-        _csv_row(writer, [hit.id, hit.published_at or "", hit.outlet, hit.title, hit.url, score, fragments])
+        row = [hit.id, hit.published_at or "", hit.outlet, hit.title, hit.url, score, fragments, hit.story or ""]
+        _csv_row(writer, row)
 
 
 def marked_text(fragment: Fragment, style: str = MATCH_STYLE) -> Text:

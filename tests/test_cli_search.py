@@ -56,6 +56,8 @@ def test_all_jsonl_csv_and_count_agree(searcher: Searcher) -> None:
     dates = [json.loads(line)["published_at"] for line in lines]
     assert dates == sorted(dates)
     assert {row["id"] for row in rows} == {json.loads(line)["id"] for line in lines}
+    assert all(row["story"] for row in rows)
+    assert {(row["id"], row["story"]) for row in rows} == {(hit["id"], hit["story"]) for hit in streamed["hits"]}
 
 
 def test_histogram_and_terms_outputs(searcher: Searcher) -> None:
