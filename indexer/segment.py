@@ -168,20 +168,7 @@ class Segmenter:
         self.user_dict = Path(user_dict) if user_dict is not None else None
         directory = _writable_dir(Path(cache_dir) if cache_dir is not None else default_cache_dir())
         news = _NEWS_PATH if news_dict else None
-        engine = rjieba_files() if native else []
-        digests = _file_digests(
-            [JIEBA_CODE, JIEBA_DICT, JIEBA_IDF, *filter(None, (news, self.user_dict)), *engine], directory
-        )
-        jieba_digests, named = digests[:3], iter(digests[3:])
-        dictionary = _digest(
-            *jieba_digests,
-            f"news={next(named) if news else None}",
-            f"user={next(named) if self.user_dict else None}",
-            NORMALIZATION_VERSION,
-            f"margin={CONTEXT_MARGIN}",
-        )
-        engine_name = f"rjieba {' '.join(named)}" if native else "jieba"
-        self.version: str = _digest(dictionary, engine_name, f"{_RULES} hmm={hmm}")
+        dictionary, self.version = _versions(news, self.user_dict, directory, hmm, native)
         self._lexicon, self._built = self._open(directory / f"lexicon-{dictionary}.sqlite", news)
         self._engine: NativeEngine | ReferenceEngine = NativeEngine(self._lexicon) if native else self._reference()
         self._idf: dict[str, float] | None = None
@@ -315,6 +302,31 @@ class Segmenter:
 def _ranked(counts: dict[str, int]) -> tuple[str, ...]:
     """Most frequent first; ties keep the order of first occurrence."""
     return tuple(sorted(counts, key=counts.__getitem__, reverse=True))
+
+
+def analysis_version(
+    user_dict: str | os.PathLike[str] | None = None, cache_dir: str | os.PathLike[str] | None = None
+) -> str:
+    """The ``version`` of :func:`get_segmenter`'s segmenter, without building one (no dictionary is opened): what
+    the stale-index check compares."""
+    directory = _writable_dir(Path(cache_dir) if cache_dir is not None else default_cache_dir())
+    return _versions(_NEWS_PATH, Path(user_dict) if user_dict is not None else None, directory, HMM, True)[1]
+
+
+def _versions(news: Path | None, user_dict: Path | None, directory: Path, hmm: bool, native: bool) -> tuple[str, str]:
+    """The digest of the dictionary set (it names the lexicon file) and the segmenter version."""
+    engine = rjieba_files() if native else []
+    digests = _file_digests([JIEBA_CODE, JIEBA_DICT, JIEBA_IDF, *filter(None, (news, user_dict)), *engine], directory)
+    jieba_digests, named = digests[:3], iter(digests[3:])
+    dictionary = _digest(
+        *jieba_digests,
+        f"news={next(named) if news else None}",
+        f"user={next(named) if user_dict else None}",
+        NORMALIZATION_VERSION,
+        f"margin={CONTEXT_MARGIN}",
+    )
+    engine_name = f"rjieba {' '.join(named)}" if native else "jieba"
+    return dictionary, _digest(dictionary, engine_name, f"{_RULES} hmm={hmm}")
 
 
 def _digest(*parts: str) -> str:

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -19,8 +19,11 @@ from indexer.errors import IndexerError, clip
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
+    from indexer.counting import AliasReader, LightCounter
     from indexer.query import Query
     from indexer.search import Searcher
+
+    Reader = TypeVar("Reader", bound=AliasReader)
 
 app = typer.Typer(
     help="Index and search archives of Chinese-language news articles with Elasticsearch.",
@@ -147,11 +150,21 @@ QUERY_CONTEXT = {"ignore_unknown_options": True}
 def open_searcher(index: str | None) -> Searcher:
     from indexer.search import Searcher
 
-    searcher = Searcher(state.settings.with_overrides(index=index))
-    warning = searcher.version_warning()
+    return _warned(Searcher(state.settings.with_overrides(index=index)))
+
+
+def open_counter(index: str | None) -> LightCounter:
+    """A reader for `search --count`: no elasticsearch-py to import (see indexer.counting)."""
+    from indexer.counting import LightCounter
+
+    return _warned(LightCounter(state.settings.with_overrides(index=index)))
+
+
+def _warned(reader: Reader) -> Reader:
+    warning = reader.version_warning()
     if warning:
         warn(warning)
-    return searcher
+    return reader
 
 
 def note_spellings(spellings: Mapping[str, Sequence[str]]) -> None:
@@ -244,6 +257,12 @@ def _in_cli_terms(error: IndexerError) -> IndexerError:
     return error.renamed(*OPTION_NAMES[error.param])
 
 
+def _explained(exc: Exception) -> IndexerError | None:
+    from indexer.client import explain
+
+    return explain(exc, state.settings)
+
+
 def main() -> None:
     """Console entry point: expected failures print one line with a fix and exit 1; --debug shows tracebacks.
 
@@ -254,9 +273,7 @@ def main() -> None:
     except Exception as exc:
         from rich.markup import escape
 
-        from indexer.client import explain
-
-        error = explain(exc, state.settings)
+        error = exc if isinstance(exc, IndexerError) else _explained(exc)
         if error is None or state.debug:
             trace = "".join(traceback.format_exception(exc))
             err_console.print(escape(state.settings.scrub(trace)), highlight=False, soft_wrap=True, end="")
