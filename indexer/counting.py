@@ -125,7 +125,7 @@ class LightCounter(AliasReader):
     @property
     def analysis_version(self) -> str:
         if self._version is None:
-            from indexer.segment import analysis_version
+            from indexer.analysis_version import analysis_version
 
             self._version = analysis_version(self.settings.user_dict, self.settings.cache_dir)
         return self._version

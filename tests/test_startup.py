@@ -83,3 +83,16 @@ def test_the_count_path_loads_no_dictionary_parser_or_renderer() -> None:
     rich: what the count sends needs none of them."""
     light = {"jieba", "rjieba", "bs4", "lxml", "rich", "rich.table", "indexer.parser", "indexer.output"}
     assert loaded_after("import indexer.search") & light == set()
+
+
+@pytest.mark.es
+def test_search_count_loads_no_elasticsearch_client(small_alias: str) -> None:
+    """`search --count`, run as the command (against the suite's server), loads neither elasticsearch-py nor its
+    transport nor urllib3: their imports alone took longer than grep takes to scan the corpus."""
+    code = (
+        "import contextlib, io, sys\nfrom indexer.cli import app\nout = io.StringIO()\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(out):\n"
+        f"    app(['search', '中国', '--count', '--index', {small_alias!r}])\n"
+        "assert int(out.getvalue()) > 0, out.getvalue()"
+    )
+    assert loaded_after(code) & {"elasticsearch", "elastic_transport", "urllib3", "indexer.client"} == set()
