@@ -26,7 +26,8 @@ import elastic_transport
 from elasticsearch import ApiError, Elasticsearch
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from indexer.client import api_reason, es_reason
+from indexer.client import api_reason
+from indexer.connection import es_reason
 
 RETRY_STATUSES = {429, 502, 503, 504}
 

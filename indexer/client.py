@@ -10,47 +10,30 @@ from dataclasses import dataclass
 from typing import Any
 
 import elastic_transport
-from elasticsearch import (
-    ApiError,
-    AuthenticationException,
-    AuthorizationException,
-    Elasticsearch,
-    NotFoundError,
-)
+from elasticsearch import ApiError, Elasticsearch
 
 from indexer.config import Settings
-from indexer.errors import (
-    AuthenticationFailed,
-    ConfigError,
-    ConnectionFailed,
-    IndexerError,
-    IndexMissing,
-    QueryError,
-    redact_url,
-)
-
-START_HINT = "start the local node with `indexer node start`, or set ES_URL to your cluster"
-TOO_MANY_CLAUSES = "too many nested clauses"
-"""In the server's refusal of a query that expands to more than ``indices.query.bool.max_clause_count`` terms."""
+from indexer.connection import answer_error, connection, es_reason, failure_error
+from indexer.errors import ConfigError, IndexerError
 
 
 def connect(settings: Settings) -> Elasticsearch:
-    """A client for the configured hosts and credentials; no request is made yet."""
+    """A client for the configured hosts and credentials (:func:`indexer.connection.connection`); no request is
+    made yet."""
+    config = connection(settings)
     options: dict[str, Any] = {
-        "request_timeout": settings.timeout,
-        "max_retries": 2,
+        "request_timeout": config.timeout,
+        "max_retries": config.retries,
         "retry_on_timeout": True,
     }
-    if settings.api_key:
-        options["api_key"] = settings.api_key
-    elif settings.username:
-        options["basic_auth"] = (settings.username, settings.password or "")
-    if settings.ca_certs:
-        options["ca_certs"] = str(settings.ca_certs)
-    if settings.ca_fingerprint:
-        options["ssl_assert_fingerprint"] = settings.ca_fingerprint.replace(":", "").lower()
+    if config.authorization:
+        options["headers"] = {"Authorization": config.authorization}
+    if config.ca_certs:
+        options["ca_certs"] = str(config.ca_certs)
+    if config.ca_fingerprint:
+        options["ssl_assert_fingerprint"] = config.ca_fingerprint
     try:
-        return Elasticsearch(list(settings.hosts), **options)
+        return Elasticsearch(list(config.hosts), **options)
     except ValueError as exc:  # a URL the client can't parse: its message may quote the URL with credentials
         raise ConfigError(f"hosts: {settings.scrub(str(exc))}", "check ES_URL") from None
 
@@ -79,17 +62,6 @@ def server_info(es: Elasticsearch) -> ServerInfo:
     )
 
 
-def es_reason(error: Any) -> str:
-    """An Elasticsearch error object (an API answer's ``error``, a bulk item's) as one line: the type and reason
-    of its first root cause, and the reason of what caused that."""
-    if not isinstance(error, dict):
-        return str(error)
-    root = (error.get("root_cause") or [error])[0]
-    reason = f"{root.get('type', 'error')}: {root.get('reason', '')}".strip(": ")
-    cause = root.get("caused_by")
-    return f"{reason} ({cause.get('reason', '')})" if isinstance(cause, dict) else reason
-
-
 def api_reason(exc: ApiError) -> str:
     """The reason of an API error answer in one line (see :func:`es_reason`)."""
     info = exc.info if isinstance(exc.info, dict) else {}
@@ -97,41 +69,18 @@ def api_reason(exc: ApiError) -> str:
 
 
 def explain(exc: BaseException, settings: Settings) -> IndexerError | None:
-    """Turn a client exception into a one-line IndexerError with a fix; None if it isn't one we know."""
-    where = ", ".join(redact_url(host) for host in settings.hosts)
+    """Turn a client exception into a one-line IndexerError with a fix (the errors of
+    :mod:`indexer.connection`, as the light client's); None if it isn't one we know."""
     if isinstance(exc, IndexerError):
         return exc
     if isinstance(exc, elastic_transport.TlsError):
-        return ConnectionFailed(
-            f"TLS handshake with Elasticsearch at {where} failed: {_first_line(exc)}",
-            "set ES_CA_CERTS to the cluster's CA certificate or ES_CA_FINGERPRINT to its SHA-256 fingerprint",
-        )
+        return failure_error("tls", settings, _first_line(exc))
     if isinstance(exc, elastic_transport.ConnectionTimeout):
-        return ConnectionFailed(
-            f"Elasticsearch at {where} did not answer within {settings.timeout:g} s",
-            "the server is overloaded or stuck; raise ES_TIMEOUT or check `indexer node logs`",
-        )
+        return failure_error("timeout", settings, _first_line(exc))
     if isinstance(exc, elastic_transport.ConnectionError):
-        return ConnectionFailed(f"cannot reach Elasticsearch at {where}", START_HINT)
-    if isinstance(exc, AuthenticationException):
-        return AuthenticationFailed(
-            f"Elasticsearch at {where} rejected the credentials (HTTP 401)",
-            "check ES_API_KEY, or ES_USERNAME and ES_PASSWORD",
-        )
-    if isinstance(exc, AuthorizationException):
-        return AuthenticationFailed(
-            f"the configured user may not do this (HTTP 403): {api_reason(exc)}",
-            "grant the user the needed index privileges",
-        )
-    if isinstance(exc, NotFoundError) and "index_not_found" in api_reason(exc):
-        return IndexMissing(api_reason(exc), "index some articles first: `indexer index PATH`")
-    if isinstance(exc, ApiError) and TOO_MANY_CLAUSES in api_reason(exc).lower():
-        return QueryError(
-            f"the query is too large for the server ({api_reason(exc)})",
-            "use fewer or shorter terms: every character of a term counts once per text field searched",
-        )
+        return failure_error("unreachable", settings, _first_line(exc))
     if isinstance(exc, ApiError):
-        return IndexerError(f"Elasticsearch answered HTTP {exc.meta.status}: {api_reason(exc)}")
+        return answer_error(exc.meta.status, api_reason(exc), settings)
     return None
 
 

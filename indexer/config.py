@@ -28,7 +28,6 @@ import math
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -299,6 +298,8 @@ def load_settings(config_path: Path | None = None, environ: Mapping[str, str] | 
     sources: dict[str, str] = {}
     warnings: list[str] = []
     if path.is_file():
+        import tomllib  # only with a config file: its import is a tenth of `search --count`'s own time
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

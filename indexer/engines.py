@@ -12,24 +12,17 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
+from indexer.analysis_version import CONTEXT_MARGIN, JIEBA_DICT, rjieba_files
 from indexer.lexicon import Lexicon
 from indexer.normalize import HAN, fold
 
 if TYPE_CHECKING:
     import jieba
 
-_JIEBA_DIR = Path(importlib.util.find_spec("jieba").origin).parent  # type: ignore[union-attr, arg-type]
-JIEBA_DICT = _JIEBA_DIR / "dict.txt"
-JIEBA_IDF = _JIEBA_DIR / "analyse" / "idf.txt"
-JIEBA_CODE = _JIEBA_DIR / "__init__.py"
 _T = TypeVar("_T")
-
-CONTEXT_MARGIN = 20
-"""Added words get this many times the frequency at which they beat their own split (see ``word_freq``)."""
 
 LOOKUP_CHARS = 2_000
 """The native engine looks words up in the dictionary file for this many characters, then loads all of it."""
@@ -379,12 +372,3 @@ def _to_engine(folded: str) -> str:
     """The text jieba-rs reads: gaps between blocks as one space, ``·`` as ``ENGINE_DOT``."""
     engine = _GAPS_RE.sub(" ", folded)
     return engine.translate(_TO_ENGINE) if "·" in engine else engine
-
-
-def rjieba_files() -> list[Path]:
-    """rjieba's extension module: what identifies the native engine's code."""
-    spec = importlib.util.find_spec("rjieba")
-    if spec is None or not spec.submodule_search_locations:
-        return []
-    folder = Path(spec.submodule_search_locations[0])
-    return sorted(path for suffix in importlib.machinery.EXTENSION_SUFFIXES for path in folder.glob(f"rjieba{suffix}"))

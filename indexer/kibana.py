@@ -17,12 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import elastic_transport
-
-from indexer.client import redact_url
 from indexer.config import Settings
-from indexer.errors import AuthenticationFailed, ConfigError, ConnectionFailed, IndexerError
-from indexer.http_client import HttpClient, Response, basic_auth, failure_reason
+from indexer.errors import AuthenticationFailed, ConfigError, ConnectionFailed, IndexerError, redact_url
+from indexer.http_client import HttpClient, NetworkError, RequestTimeout, Response, TlsError, basic_auth, failure_reason
 from indexer.saved_objects import (
     FILE_ALIAS,
     SavedObject,
@@ -103,17 +100,17 @@ class Kibana:
         """Send one request; any HTTP status comes back as a Response, network failures raise ConnectionFailed."""
         try:
             return self.client.request(method, path, body, content_type)
-        except elastic_transport.TransportError as exc:
+        except NetworkError as exc:
             raise self._unreachable(exc) from None
 
-    def _unreachable(self, exc: elastic_transport.TransportError) -> ConnectionFailed:
+    def _unreachable(self, exc: NetworkError) -> ConnectionFailed:
         where = redact_url(self.url)
-        if isinstance(exc, elastic_transport.TlsError):
+        if isinstance(exc, TlsError):
             return ConnectionFailed(
                 f"TLS handshake with Kibana at {where} failed: {failure_reason(exc)}",
                 "for a self-signed certificate set KIBANA_VERIFY_CERTS=false (or --no-kibana-verify)",
             )
-        if isinstance(exc, elastic_transport.ConnectionTimeout):
+        if isinstance(exc, RequestTimeout):
             return ConnectionFailed(f"Kibana at {where} did not answer within {self.timeout:g} s", START_HINT)
         return ConnectionFailed(f"cannot reach Kibana at {where} ({failure_reason(exc)})", START_HINT)
 

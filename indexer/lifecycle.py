@@ -6,22 +6,29 @@ deterministic, so several machines loading one cluster side by side create (and 
 and a rebuild takes the next generation. Readers and writers only ever use the alias.
 
 The tool reads, writes and deletes only its own indices: a versioned name of the alias and this tool's ``_meta``
-(:func:`behind` is the one check every command's alias goes through). Anything else is refused, by name.
+(:func:`behind` is the one check every command's alias goes through; :func:`owned` is the check itself, for a
+client other than elasticsearch-py). Anything else is refused, by name. elasticsearch-py is needed only by the
+functions that take it: ``search --count`` checks its alias without loading it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from elasticsearch import ApiError, Elasticsearch, NotFoundError
+from typing import TYPE_CHECKING, Any
 
 from indexer.errors import ForeignIndex, IndexerError, IndexMissing
-from indexer.lock import Holder, holders
 from indexer.mapping import IndexMeta, index_body, load_template
 from indexer.names import alias_of, check_alias, generation_of, index_name
 
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+    from indexer.lock import Holder
+
 BULK_LOAD_SETTINGS = {"refresh_interval": "-1", "number_of_replicas": 0}
+OWNERSHIP_FEATURES = "aliases,mappings"
+"""What :func:`owned` reads of ``GET /<alias>``."""
 
 
 def behind(es: Elasticsearch, alias: str) -> dict[str, IndexMeta]:
@@ -31,9 +38,14 @@ def behind(es: Elasticsearch, alias: str) -> dict[str, IndexMeta]:
     ForeignIndex, naming it, for any index behind the alias that this tool did not create.
     """
     check_alias(alias)
-    try:
-        answer = es.indices.get(index=alias, features="aliases,mappings")
-    except NotFoundError:
+    answer = es.options(ignore_status=404).indices.get(index=alias, features=OWNERSHIP_FEATURES)
+    return owned(alias, None if answer.meta.status == 404 else answer.body)
+
+
+def owned(alias: str, answer: Mapping[str, Any] | None) -> dict[str, IndexMeta]:
+    """:func:`behind` for the answer to ``GET /<alias>?features=aliases,mappings`` (None for HTTP 404), once
+    :func:`indexer.names.check_alias` accepted `alias`."""
+    if answer is None:
         return {}
     if alias in answer:
         owner = alias_of(alias)
@@ -57,7 +69,11 @@ def behind(es: Elasticsearch, alias: str) -> dict[str, IndexMeta]:
 
 def existing(es: Elasticsearch, alias: str) -> dict[str, IndexMeta]:
     """:func:`behind`, raising IndexMissing when there is no index behind `alias`."""
-    indices = behind(es, alias)
+    return required(alias, behind(es, alias))
+
+
+def required(alias: str, indices: dict[str, IndexMeta]) -> dict[str, IndexMeta]:
+    """`indices` (what :func:`owned` found behind `alias`), raising IndexMissing when there is none."""
     if not indices:
         raise IndexMissing(f"no index behind {alias!r}", "index some articles first: `indexer index PATH`")
     return indices
@@ -101,6 +117,8 @@ def create_index(
 ) -> None:
     """Create `name` with the current mapping; an index of that name already there is taken as is when it is
     this tool's (a loader on another machine made it first), and refused otherwise."""
+    from elasticsearch import ApiError
+
     try:
         es.indices.create(index=name, **index_body(analysis_version, shards, replicas))
     except ApiError as exc:
@@ -162,6 +180,8 @@ def generations(es: Elasticsearch, alias: str) -> list[str]:
 
 def index_stats(es: Elasticsearch, alias: str) -> IndexStats:
     """Document count, size, versions, settings and holders of the index behind `alias`."""
+    from indexer.lock import holders
+
     indices = existing(es, alias)
     index = _writer(es, alias, indices)
     assert index is not None

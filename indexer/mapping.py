@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from indexer import __version__
@@ -36,7 +36,7 @@ class IndexTemplate:
 @cache
 def load_template() -> IndexTemplate:
     """The mapping file shipped in the package."""
-    data = json.loads(resources.files("indexer").joinpath(MAPPING_FILE).read_text(encoding="utf-8"))
+    data = json.loads((Path(__file__).parent / MAPPING_FILE).read_text(encoding="utf-8"))
     return IndexTemplate(version=int(data["mapping_version"]), settings=data["settings"], mappings=data["mappings"])
 
 

@@ -11,23 +11,25 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from importlib import resources
+from functools import cache
+from pathlib import Path
 
-_TABLE_BYTES = resources.files("indexer").joinpath("data/fold_table.json").read_bytes()
+_TABLE_BYTES = (Path(__file__).parent / "data/fold_table.json").read_bytes()
 _TABLE = json.loads(_TABLE_BYTES)
 _RULES = "2"
 NORMALIZATION_VERSION: str = f"{_RULES}.{hashlib.sha256(_TABLE_BYTES).hexdigest()[:10]}"
 """Changes whenever folding can change: the rules in this module or the generated table."""
 
-_LIST_LIMIT = 0x30000
-"""Code points below this are folded by ``str.translate`` with a list (fast); the rare ones above by a regex."""
+_LIST_LIMIT = 0x10000
+"""Code points below this (the Basic Multilingual Plane) are folded by ``str.translate`` with a list (fast); the
+rare ones above by a regex. A list of the BMP is built in a third of the time of one up to U+30000 (every start
+of a command that folds a query builds it)."""
 
 
 def _build() -> tuple[list[int | str], dict[str, str], str]:
     fold_map: dict[str, str] = _TABLE["fold"]
     table: list[int | str] = list(range(_LIST_LIMIT))
-    for code in range(0xD800, 0xE000):
-        table[code] = "\ufffd"
+    table[0xD800:0xE000] = ["\ufffd"] * 0x800
     high: dict[str, str] = {}
     for char, folded in fold_map.items():
         if ord(char) < _LIST_LIMIT:
@@ -53,23 +55,45 @@ def _char_class(chars: str) -> re.Pattern[str]:
 
 _TRANSLATION, _HIGH, _RESIZING_CHARS = _build()
 _HIGH_RE = _char_class("".join(_HIGH))
-_RESIZING_RE = _char_class(_RESIZING_CHARS)
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 """Character class (for a regex ``[...]``) of the Han ideographs: unified, extensions A–H, compatibility."""
-_NAME_DOT_RE = re.compile(f"(?<=[{HAN}])\\.(?=[{HAN}])")
 _WHITESPACE_RE = re.compile(r"\s+")
 WORD_BREAK = "\u200b"
 """Stands in the chars view for whitespace between two characters that are neither Han nor whitespace
 (``Jul 23``), so a term can't match across a word boundary (``l2``). :func:`fold` deletes U+200B, so a folded
 text never holds it otherwise."""
 _BREAK = f"(?<=[^{HAN}\\s])\\s+(?=[^{HAN}\\s])"
-_BREAK_RE = re.compile(_BREAK)
-_PIECE_RE = re.compile(f"\\S+|{_BREAK}")
 _SCRIPT_MARKS = {"t": _TABLE["traditional_only"], "s": _TABLE["simplified_only"]}
 """Characters that exist only in Traditional (``t``) or only in Simplified (``s``) writing."""
 
 
+# Regexes compiled on first use, so a process pays only for those it uses (a query's fold uses none of them);
+# their Han classes take milliseconds to compile.
+
+
+@cache
+def _name_dot_re() -> re.Pattern[str]:
+    return re.compile(f"(?<=[{HAN}])\\.(?=[{HAN}])")
+
+
+@cache
+def _break_re() -> re.Pattern[str]:
+    return re.compile(_BREAK)
+
+
+@cache
+def _piece_re() -> re.Pattern[str]:
+    return re.compile(f"\\S+|{_BREAK}")
+
+
+@cache
+def _resizing_re() -> re.Pattern[str]:
+    return _char_class(_RESIZING_CHARS)
+
+
+@cache
 def _script_table() -> list[str | None]:
+    """``str.translate`` table: a marked character becomes its mark, others below ``_LIST_LIMIT`` vanish."""
     table: list[str | None] = [None] * _LIST_LIMIT
     for mark, chars in _SCRIPT_MARKS.items():
         for char in chars:
@@ -78,8 +102,6 @@ def _script_table() -> list[str | None]:
     return table
 
 
-_SCRIPT_TABLE = _script_table()
-"""``str.translate`` table: a marked character becomes its mark, others below ``_LIST_LIMIT`` vanish."""
 _HIGH_MARKS = {
     mark: frozenset(char for char in chars if ord(char) >= _LIST_LIMIT) for mark, chars in _SCRIPT_MARKS.items()
 }
@@ -103,7 +125,7 @@ def fold(text: str) -> str:
     if _HIGH_RE.search(folded):
         folded = _HIGH_RE.sub(_fold_high, folded)
     if "." in folded:
-        folded = _NAME_DOT_RE.sub("·", folded)
+        folded = _name_dot_re().sub("·", folded)
     return folded
 
 
@@ -123,7 +145,7 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """
     offsets: list[int] = []
     position = 0
-    for match in _RESIZING_RE.finditer(text):
+    for match in _resizing_re().finditer(text):
         index = match.start()
         offsets.extend(range(position, index))
         offsets.extend([index] * len(_fold_char(text[index])))
@@ -135,14 +157,14 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
 def compact(folded: str) -> str:
     """A folded text as the chars view sees it: whitespace next to a Han character (or at either end) is
     dropped, whitespace between two other characters becomes one :data:`WORD_BREAK`."""
-    return _WHITESPACE_RE.sub("", _BREAK_RE.sub(WORD_BREAK, folded))
+    return _WHITESPACE_RE.sub("", _break_re().sub(WORD_BREAK, folded))
 
 
 def compact_with_positions(folded: str) -> tuple[str, list[int]]:
     """compact(folded) and, for each of its characters, its index in `folded` (for highlighting)."""
     parts: list[str] = []
     positions: list[int] = []
-    for piece in _PIECE_RE.finditer(folded):
+    for piece in _piece_re().finditer(folded):
         if piece.group()[0].isspace():
             parts.append(WORD_BREAK)
             positions.append(piece.start())
@@ -163,7 +185,7 @@ def script_of(text: str) -> str:
     Counts the characters that exist only in Traditional or only in Simplified writing; a text is mixed
     when the less frequent of the two makes up more than a tenth of them.
     """
-    marks = text.translate(_SCRIPT_TABLE)
+    marks = text.translate(_script_table())
     traditional, simplified = marks.count("t"), marks.count("s")
     if len(marks) > traditional + simplified:  # characters above the table stay as they are
         traditional += sum(map(_HIGH_MARKS["t"].__contains__, marks))

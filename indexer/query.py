@@ -617,6 +617,19 @@ def ranking_clause(term: Text, segmenter: WordSplitter) -> dict[str, Any] | None
     return {"bool": {"should": clauses}} if clauses else None
 
 
+class _NoWords:
+    """A word splitter that finds no words: :func:`to_dsl` then adds no ranking clause."""
+
+    def words(self, text: str) -> list[str]:
+        return []
+
+
+def matching_dsl(query: Query) -> dict[str, Any]:
+    """The query without its ranking clauses, for counts and aggregations: scores don't change which articles
+    match, so the words of the terms (the segmenter's dictionary) aren't needed."""
+    return to_dsl(query, _NoWords())
+
+
 def to_dsl(query: Query, segmenter: WordSplitter) -> dict[str, Any]:
     """The Elasticsearch query: recall clauses as filters, word-level ranking clauses as optional scorers."""
     filters = [_any([recall_clause(term) for term in group]) for group in query.groups]

@@ -23,14 +23,15 @@ from indexer import lifecycle
 from indexer.choices import Interval, Sort, TermField
 from indexer.client import connect
 from indexer.config import Settings
-from indexer.errors import ConfigError, IndexerError, IndexMissing, QueryError
+from indexer.counting import AliasReader
+from indexer.errors import IndexerError, QueryError
 from indexer.highlight import Fragment, Needle, fragments, needle
 from indexer.mapping import IndexMeta
 from indexer.paging import KEEP_ALIVE, PAGE_SIZE, Pages
-from indexer.query import DATE_FIELD, KEYWORD_FIELDS, DateRange, Query, Text, parse, recall_clause, to_dsl
+from indexer.query import DATE_FIELD, KEYWORD_FIELDS, DateRange, Query, Text, recall_clause, to_dsl
 from indexer.segment import Segmenter, get_segmenter
 from indexer.story_counts import STORY_FIELD, distinct_stories
-from indexer.variants import Variant, VariantFileError, VariantsUnavailable, VariantTable, load_table
+from indexer.variants import Variant
 
 SORTS: tuple[str, ...] = get_args(Sort)
 INTERVALS: tuple[str, ...] = get_args(Interval)
@@ -184,7 +185,7 @@ class SpellingCounts:
     """The table's version (:attr:`indexer.variants.VariantTable.version`), to cite with the counts."""
 
 
-class Searcher:
+class Searcher(AliasReader):
     """Runs queries against the index behind an alias, with the indexing side's segmenter and dictionaries."""
 
     def __init__(
@@ -194,12 +195,14 @@ class Searcher:
         es: Elasticsearch | None = None,
         segmenter: Segmenter | None = None,
     ) -> None:
-        self.settings = settings
-        self.index = index or settings.index
+        super().__init__(settings, index)
         self.es = es or connect(settings)
         self.segmenter = segmenter or get_segmenter(settings.user_dict, settings.cache_dir)
         self._behind: dict[str, IndexMeta] | None = None
-        self._variants: VariantTable | None = None
+
+    @property
+    def analysis_version(self) -> str:
+        return self.segmenter.version
 
     def _alias(self) -> str:
         """The alias to query, once it passed the ownership check (:func:`indexer.lifecycle.existing`)."""
@@ -208,7 +211,6 @@ class Searcher:
         return self.index
 
     def indices(self) -> dict[str, IndexMeta]:
-        """The indices behind the alias and what each was built with (raises IndexMissing when there is none)."""
         self._alias()
         assert self._behind is not None
         return dict(self._behind)
@@ -216,37 +218,6 @@ class Searcher:
     def total(self) -> int:
         """How many articles the index behind the alias holds."""
         return int(self.es.count(index=self._alias())["count"])
-
-    def parse(
-        self,
-        text: str,
-        outlets: Sequence[str] = (),
-        date_from: str | None = None,
-        date_to: str | None = None,
-        allow_empty: bool = False,
-    ) -> Query:
-        """Parse query text with the configured time zone and regional spellings (see :func:`indexer.query.parse`)."""
-        return parse(text, self.settings.timezone, outlets, date_from, date_to, allow_empty, self._spellings)
-
-    def variant_table(self) -> VariantTable:
-        """The regional spellings table with the configured variants file, loaded on first use.
-
-        Raises QueryError without the ``variants`` extra, ConfigError for a variants file that can't be used.
-        """
-        if self._variants is None:
-            path = self.settings.variants_file
-            try:
-                self._variants = load_table(self.settings.cache_dir, path)
-            except VariantsUnavailable as exc:
-                raise QueryError(str(exc)) from None
-            except VariantFileError as exc:
-                raise ConfigError(str(exc), "fix the file or unset variants_file") from None
-            except OSError as exc:
-                raise ConfigError(f"cannot read the variants file {path}: {exc.strerror or exc}") from None
-        return self._variants
-
-    def _spellings(self, term: str) -> list[str]:
-        return self.variant_table().spellings(term)
 
     def spelling_counts(self, term: str) -> SpellingCounts:
         """Each regional spelling of `term` (the term first) and how many articles hold it in a displayed field."""
@@ -259,31 +230,6 @@ class Searcher:
 
     def dsl(self, query: Query) -> dict[str, Any]:
         return to_dsl(query, self.segmenter)
-
-    def _matching(self, query: Query) -> dict[str, Any]:
-        """The query without its ranking clauses, for counts and aggregations: scores don't change which
-        articles match, so the words of the terms (the segmenter's dictionary) aren't needed."""
-        return to_dsl(query, _NO_WORDS)
-
-    def version_warning(self) -> str | None:
-        """Why results may be off when the index was built with another mapping or analysis version (dictionaries,
-        normalization rules) than this searcher uses; None when they agree, or when the index doesn't exist."""
-        try:
-            self._alias()
-        except IndexMissing:
-            return None
-        assert self._behind is not None
-        reasons = {
-            f"{name} was {reason}"
-            for name, meta in self._behind.items()
-            if (reason := lifecycle.stale_reason(meta, self.segmenter.version))
-        }
-        if not reasons:
-            return None
-        return (
-            f"{'; '.join(sorted(reasons))}: matches may be missed and ranking be off; "
-            f"rebuild it with `indexer reindex --index {self.index}`"
-        )
 
     def search(
         self,
@@ -320,7 +266,6 @@ class Searcher:
         return Page(answer["hits"]["total"]["value"], hits, answer.get("took", 0), stories)
 
     def count(self, query: Query) -> int:
-        """The exact number of matching articles."""
         return int(self.es.count(index=self._alias(), query=self._matching(query))["count"])
 
     def count_stories(self, query: Query) -> int:
@@ -574,16 +519,6 @@ def _url_variants(url: str) -> list[str]:
     rest = url.split("://", 1)[1]
     forms = {rest, unquote(rest), quote(unquote(rest), safe=":/?&=#%+@,;~!$'()*[]")}
     return sorted(f"{scheme}://{form}" for form in forms for scheme in ("http", "https"))
-
-
-class _NoWords:
-    """A word splitter that finds no words: :func:`indexer.query.to_dsl` then adds no ranking clause."""
-
-    def words(self, text: str) -> list[str]:
-        return []
-
-
-_NO_WORDS = _NoWords()
 
 
 def _needles(query: Query) -> list[Needle]:

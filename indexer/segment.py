@@ -17,42 +17,21 @@ loads the whole dictionary at once.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import json
-import logging
 import os
 import re
 import sqlite3
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.analysis_version import HMM, NEWS_DICT, NEWS_PATH, versions, writable_dir
 from indexer.config import default_cache_dir
-from indexer.engines import (
-    BLOCK_RE,
-    CONTEXT_MARGIN,
-    JIEBA_CODE,
-    JIEBA_DICT,
-    JIEBA_IDF,
-    NativeEngine,
-    ReferenceEngine,
-    Token,
-    rjieba_files,
-)
+from indexer.engines import BLOCK_RE, NativeEngine, ReferenceEngine, Token
 from indexer.errors import IndexerError
 from indexer.lexicon import Lexicon
-from indexer.normalize import NORMALIZATION_VERSION, fold
-
-_NEWS_DICT = "data/news_dict.txt"
-_NEWS_PATH = Path(__file__).parent / _NEWS_DICT
-_RULES = "1"
-"""Bump when a change in this module changes tokens."""
-
-HMM = False
-"""jieba's HMM guessing of unknown words: off (measured slower and noisier, see docs/segmentation.md)."""
+from indexer.normalize import fold
 
 
 def fold_words(words: str) -> frozenset[str]:
@@ -131,18 +110,6 @@ def parse_dictionary(data: bytes, source: str | os.PathLike[str]) -> list[DictEn
     return entries
 
 
-def _writable_dir(preferred: Path) -> Path:
-    fallback = Path(tempfile.gettempdir()) / f"news-indexer-{os.getuid()}"
-    for candidate in (preferred, fallback):
-        try:
-            candidate.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(candidate, os.W_OK):
-            return candidate
-    raise OSError(f"no writable directory for the segmenter's dictionary: tried {preferred} and {fallback}")
-
-
 class Segmenter:
     """jieba precise-mode segmentation with part-of-speech flags over folded text; one pass gives words,
     entities and keywords.
@@ -166,22 +133,9 @@ class Segmenter:
         self.hmm = hmm
         self.native = native
         self.user_dict = Path(user_dict) if user_dict is not None else None
-        directory = _writable_dir(Path(cache_dir) if cache_dir is not None else default_cache_dir())
-        news = _NEWS_PATH if news_dict else None
-        engine = rjieba_files() if native else []
-        digests = _file_digests(
-            [JIEBA_CODE, JIEBA_DICT, JIEBA_IDF, *filter(None, (news, self.user_dict)), *engine], directory
-        )
-        jieba_digests, named = digests[:3], iter(digests[3:])
-        dictionary = _digest(
-            *jieba_digests,
-            f"news={next(named) if news else None}",
-            f"user={next(named) if self.user_dict else None}",
-            NORMALIZATION_VERSION,
-            f"margin={CONTEXT_MARGIN}",
-        )
-        engine_name = f"rjieba {' '.join(named)}" if native else "jieba"
-        self.version: str = _digest(dictionary, engine_name, f"{_RULES} hmm={hmm}")
+        directory = writable_dir(Path(cache_dir) if cache_dir is not None else default_cache_dir())
+        news = NEWS_PATH if news_dict else None
+        dictionary, self.version = versions(news, self.user_dict, directory, hmm, native)
         self._lexicon, self._built = self._open(directory / f"lexicon-{dictionary}.sqlite", news)
         self._engine: NativeEngine | ReferenceEngine = NativeEngine(self._lexicon) if native else self._reference()
         self._idf: dict[str, float] | None = None
@@ -203,7 +157,7 @@ class Segmenter:
                 return Lexicon(path), None
             except (sqlite3.DatabaseError, KeyError, ValueError):
                 path.unlink(missing_ok=True)
-        entries = parse_dictionary(news.read_bytes(), _NEWS_DICT) if news else []
+        entries = parse_dictionary(news.read_bytes(), NEWS_DICT) if news else []
         if self.user_dict is not None:
             entries += parse_dictionary(self.user_dict.read_bytes(), self.user_dict)
         persons = {fold(entry.word) for entry in entries if entry.tag in PERSON_FLAGS}
@@ -315,38 +269,6 @@ class Segmenter:
 def _ranked(counts: dict[str, int]) -> tuple[str, ...]:
     """Most frequent first; ties keep the order of first occurrence."""
     return tuple(sorted(counts, key=counts.__getitem__, reverse=True))
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
-
-
-def _file_digests(paths: Sequence[Path], directory: Path) -> list[str]:
-    """SHA-256 of each file, remembered in `directory` by path, size and modification time: reading and
-    hashing the 16 MB of jieba's files and rjieba's module would cost more than all the rest of a start."""
-    memo_path = directory / "file-digests.json"
-    try:
-        memo = json.loads(memo_path.read_bytes())
-    except (OSError, ValueError):
-        memo = {}
-    memo = memo if isinstance(memo, dict) else {}
-    digests: list[str] = []
-    known = len(memo)
-    for path in paths:
-        info = path.stat()
-        key = f"{path.resolve()}|{info.st_size}|{info.st_mtime_ns}"
-        if not isinstance(memo.get(key), str):
-            memo[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-        digests.append(memo[key])
-    if len(memo) != known:
-        try:
-            fd, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(memo, handle)
-            os.replace(temporary, memo_path)
-        except OSError as error:
-            logging.getLogger(__name__).warning("file digests not remembered in %s: %s", memo_path, error)
-    return digests
 
 
 _SEGMENTERS: dict[str | None, Segmenter] = {}

@@ -83,3 +83,28 @@ def test_the_count_path_loads_no_dictionary_parser_or_renderer() -> None:
     rich: what the count sends needs none of them."""
     light = {"jieba", "rjieba", "bs4", "lxml", "rich", "rich.table", "indexer.parser", "indexer.output"}
     assert loaded_after("import indexer.search") & light == set()
+
+
+@pytest.mark.es
+def test_search_count_loads_no_elasticsearch_client(small_alias: str) -> None:
+    """`search --count`, run as the command (against the suite's server), loads neither elasticsearch-py nor its
+    transport nor urllib3: their imports alone took longer than grep takes to scan the corpus."""
+    code = (
+        "import contextlib, io, sys\nfrom indexer.cli import app\nout = io.StringIO()\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(out):\n"
+        f"    app(['search', '中国', '--count', '--index', {small_alias!r}])\n"
+        "assert int(out.getvalue()) > 0, out.getvalue()"
+    )
+    assert loaded_after(code) & {"elasticsearch", "elastic_transport", "urllib3", "indexer.client"} == set()
+
+
+def test_the_console_script_builds_the_named_commands_and_the_help_lists_all() -> None:
+    """main() registers only the commands named among the arguments (typer builds every registered one at start);
+    a word that names another command keeps that one too, and nothing named keeps all."""
+    from tests.nodes import run_cli
+
+    listing = run_cli("--help").stdout
+    assert all(name in listing for name in ("search", "histogram", "node", "kibana", "doctor"))
+    assert "start" in run_cli("node", "--help").stdout
+    refused = run_cli("--es-url", "http://127.0.0.1:9", "search", "index", "--count")  # `index` is a command too
+    assert refused.returncode == 1 and refused.stderr.startswith("error: cannot reach Elasticsearch"), refused.stderr

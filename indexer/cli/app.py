@@ -6,10 +6,11 @@ import os
 import shlex
 import sys
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -18,9 +19,13 @@ from indexer.errors import IndexerError, clip
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from typer.models import CommandInfo
 
+    from indexer.counting import AliasReader, LightCounter
     from indexer.query import Query
     from indexer.search import Searcher
+
+    Reader = TypeVar("Reader", bound=AliasReader)
 
 app = typer.Typer(
     help="Index and search archives of Chinese-language news articles with Elasticsearch.",
@@ -147,11 +152,21 @@ QUERY_CONTEXT = {"ignore_unknown_options": True}
 def open_searcher(index: str | None) -> Searcher:
     from indexer.search import Searcher
 
-    searcher = Searcher(state.settings.with_overrides(index=index))
-    warning = searcher.version_warning()
+    return _warned(Searcher(state.settings.with_overrides(index=index)))
+
+
+def open_counter(index: str | None) -> LightCounter:
+    """A reader for `search --count`: no elasticsearch-py to import (see indexer.counting)."""
+    from indexer.counting import LightCounter
+
+    return _warned(LightCounter(state.settings.with_overrides(index=index)))
+
+
+def _warned(reader: Reader) -> Reader:
+    warning = reader.version_warning()
     if warning:
         warn(warning)
-    return searcher
+    return reader
 
 
 def note_spellings(spellings: Mapping[str, Sequence[str]]) -> None:
@@ -244,19 +259,52 @@ def _in_cli_terms(error: IndexerError) -> IndexerError:
     return error.renamed(*OPTION_NAMES[error.param])
 
 
+def _explained(exc: Exception) -> IndexerError | None:
+    from indexer.client import explain
+
+    return explain(exc, state.settings)
+
+
+@contextmanager
+def _only_named(args: Sequence[str]) -> Iterator[None]:
+    """Only the commands and command groups whose names are among `args` stay registered meanwhile (all of them
+    when none is): typer builds every registered command at each start, evaluating the type hints of its
+    signature, which took more time than the whole of a `search --count` besides. The command the arguments run
+    is always among them (its name is one of the arguments); another word of them that happens to name a command
+    only keeps that one too."""
+    words = set(args)
+    commands = [info for info in app.registered_commands if _command_name(info) in words]
+    groups = [info for info in app.registered_groups if info.name in words]
+    if not commands and not groups:
+        yield
+        return
+    every = app.registered_commands, app.registered_groups
+    app.registered_commands, app.registered_groups = commands, groups
+    try:
+        yield
+    finally:
+        app.registered_commands, app.registered_groups = every
+
+
+def _command_name(info: CommandInfo) -> str:
+    if info.name:
+        return info.name
+    assert info.callback is not None
+    return info.callback.__name__.lower().replace("_", "-")  # typer's default name
+
+
 def main() -> None:
     """Console entry point: expected failures print one line with a fix and exit 1; --debug shows tracebacks.
 
     Error lines and tracebacks pass through Settings.scrub: no secret, and no credentials in a URL, are shown.
     """
     try:
-        app()
+        with _only_named(sys.argv[1:]):
+            app()
     except Exception as exc:
         from rich.markup import escape
 
-        from indexer.client import explain
-
-        error = explain(exc, state.settings)
+        error = exc if isinstance(exc, IndexerError) else _explained(exc)
         if error is None or state.debug:
             trace = "".join(traceback.format_exception(exc))
             err_console.print(escape(state.settings.scrub(trace)), highlight=False, soft_wrap=True, end="")

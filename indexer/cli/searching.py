@@ -28,6 +28,7 @@ from indexer.cli.app import (
     filters,
     note_spellings,
     one_format,
+    open_counter,
     open_searcher,
     save_provenance,
     to_stdout,
@@ -105,14 +106,20 @@ def search_command(
 ) -> None:
     from indexer.query import searched_spellings
 
+    fmt = one_format(json=json_output, jsonl=jsonl, csv=csv_output)
+    if count and not unique:  # the light client: most of a count's time would go to importing elasticsearch-py
+        counter = open_counter(index)
+        parsed = counter.parse(" ".join(query), outlet or (), date_from, date_to)
+        note_spellings(searched_spellings(parsed))
+        typer.echo(counter.count(parsed))
+        return
     searcher = open_searcher(index)
     parsed = searcher.parse(" ".join(query), outlet or (), date_from, date_to)
-    fmt = one_format(json=json_output, jsonl=jsonl, csv=csv_output)
     spellings = searched_spellings(parsed)
     if count or fmt not in ("json", "table") or (fmt == "table" and all_hits):
         note_spellings(spellings)
     if count:
-        typer.echo(searcher.count_stories(parsed) if unique else searcher.count(parsed))
+        typer.echo(searcher.count_stories(parsed))
         return
     if provenance is not None and not all_hits:
         raise typer.BadParameter("is for exports: use it with --all", param_hint="--provenance")

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import elastic_transport
-
 from indexer.errors import NodeError
+from indexer.http_client import NetworkError
 from indexer.node.config import NodeSpec, write_config
 from indexer.node.distribution import ES_VERSION, Log, ensure_distribution, quiet
 from indexer.node.java import find_java, java_major
@@ -101,7 +100,7 @@ def _request(spec: NodeSpec, index: int, path: str, timeout: float = 5.0) -> Any
     with client:
         try:
             answer = client.request("GET", path)
-        except elastic_transport.TransportError:
+        except NetworkError:
             return None
     return answer.json() if answer.ok else None
 

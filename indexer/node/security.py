@@ -20,10 +20,8 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import elastic_transport
-
 from indexer.errors import NodeError
-from indexer.http_client import HttpClient, basic_auth
+from indexer.http_client import HttpClient, NetworkError, basic_auth
 from indexer.node.config import NodeSpec
 from indexer.node.distribution import Log, run_tool
 
@@ -165,7 +163,7 @@ def ensure_api_key(spec: NodeSpec) -> None:
     if client is not None:
         with client:
             body = json.dumps({"name": "news-indexer"}).encode()
-            with suppress(elastic_transport.TransportError):
+            with suppress(NetworkError):
                 answer = client.request("POST", "/_security/api_key", body, "application/json").json()
     if not isinstance(answer, dict) or "encoded" not in answer:
         raise NodeError("the secure cluster started but refused to create an API key", "see `indexer node logs`")
