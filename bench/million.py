@@ -12,6 +12,12 @@ Elasticsearch's bulk costs, not what segmentation costs. Reported, on that index
 The index is deleted at the end (``--keep`` keeps it). Run on the local node (disk: ~9 KB per article as loaded)::
 
     .venv/bin/python -m bench.million --articles 1000000 --corpus ../shared/corpus
+
+``--reuse`` measures the index a ``--keep`` run left (an interrupted load is finished first: refresh back on)
+instead of loading one. ``--pairs`` adds a side-by-side table: each search of the mix as Elasticsearch runs it
+(10 hits, exact total) with the recall clauses of :func:`indexer.query.recall_clause` (character pairs lead, the
+character phrase checks) and with the character phrases alone (mapping 5's query), alternated in each round after
+clearing the caches; the totals of the two must be equal.
 """
 
 from __future__ import annotations
@@ -21,15 +27,17 @@ import itertools
 import json
 import os
 import shutil
+import statistics
 import time
 from collections.abc import Iterator
 from multiprocessing import Pool
 from pathlib import Path
+from typing import Any
 
 from elasticsearch import Elasticsearch
 from rich.console import Console
 
-from bench.search import Report, latency
+from bench.search import MIX, Report, latency, percentile
 from indexer import lifecycle, output
 from indexer.bulk import BulkDoc, BulkSender
 from indexer.config import load_settings
@@ -43,6 +51,9 @@ from indexer.walk import Candidate, walk
 ALIAS = "bench-million"
 EXPORT_QUERY = "疫情"
 EXPORT_LIMIT = 100_000
+KWIC_ROUNDS = 1
+"""A whole concordance reads every matching article (国安法: ~75,000 at 1M, tens of seconds each): one timed run
+after the warm-up, so the latency part stays within minutes."""
 MIN_FREE_BYTES = 10 * 1024**3
 """Stop loading when the disk holding the node's data has less than this left."""
 
@@ -134,6 +145,75 @@ def export_rate(searcher: Searcher) -> tuple[int, float]:
     return hits, hits / seconds
 
 
+PAIRS_KINDS = ["1 term", "2 terms", "3 terms", "phrase", "date filter", "grouped OR", "~ spellings"]
+
+
+def characters_only(dsl: Any) -> Any:
+    """`dsl` with every ``chars.*.bigrams`` phrase taken out (each pair-led clause becomes its character phrase)."""
+    if isinstance(dsl, list):
+        return [characters_only(item) for item in dsl]
+    if not isinstance(dsl, dict):
+        return dsl
+    if set(dsl) == {"bool"} and set(dsl["bool"]) == {"filter"}:
+        kept = [item for item in dsl["bool"]["filter"] if not _pairs_phrase(item)]
+        if len(kept) == 1 and len(dsl["bool"]["filter"]) == 2:
+            return characters_only(kept[0])
+    return {key: characters_only(value) for key, value in dsl.items()}
+
+
+def _pairs_phrase(clause: Any) -> bool:
+    return isinstance(clause, dict) and any(name.endswith(".bigrams") for name in clause.get("match_phrase", {}))
+
+
+def pairs(searcher: Searcher, rounds: int) -> Report:
+    """Searches with pair-led recall clauses against the character phrases alone, alternated, same index."""
+    es, index = searcher.es, searcher.index
+    rows = []
+    for kind in PAIRS_KINDS:
+        wall: dict[str, list[float]] = {"pairs": [], "chars": []}
+        took: dict[str, list[float]] = {"pairs": [], "chars": []}
+        hits: list[int] = []
+        for text in MIX[kind]:
+            dsl = searcher.dsl(searcher.parse(text))
+            variants = {"pairs": dsl, "chars": characters_only(dsl)}
+            totals = {}
+            for round_ in range(rounds + 1):
+                for name, query in variants.items():
+                    es.indices.clear_cache(index=index, query=True, request=True)
+                    started = time.perf_counter()
+                    answer = es.search(index=index, query=query, size=10, track_total_hits=True, source=False)
+                    if round_:
+                        wall[name].append((time.perf_counter() - started) * 1000)
+                        took[name].append(float(answer["took"]))
+                    totals[name] = answer["hits"]["total"]["value"]
+            if totals["pairs"] != totals["chars"]:
+                raise SystemExit(f"{text}: {totals['pairs']:,} hits with pairs, {totals['chars']:,} without")
+            hits.append(totals["pairs"])
+        rows.append(
+            [
+                kind,
+                f"{statistics.median(hits):,.0f}",
+                *(f"{percentile(wall[name], share):.1f}" for name in ("chars", "pairs") for share in (0.5, 0.95)),
+                *(f"{statistics.median(took[name]):.0f}" for name in ("chars", "pairs")),
+            ]
+        )
+    return Report(
+        f"Recall clauses side by side: {es.count(index=index)['count']:,} articles, {rounds} alternated rounds, "
+        f"load average {os.getloadavg()[0]:.1f} (totals equal for every query)",
+        [
+            "query kind",
+            "median hits",
+            "chars p50 ms",
+            "chars p95 ms",
+            "pairs p50 ms",
+            "pairs p95 ms",
+            "chars took p50",
+            "pairs took p50",
+        ],
+        rows,
+    )
+
+
 def heap(es: Elasticsearch) -> tuple[int, int]:
     """(heap used, heap max) in bytes, summed over the nodes."""
     nodes = es.nodes.stats(metric="jvm")["nodes"].values()
@@ -149,40 +229,50 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/news-indexer-bench"), help="pre-built documents")
     parser.add_argument("--keep", action="store_true", help="keep the index (alias bench-million) afterwards")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables (for docs/sizing.md)")
+    parser.add_argument("--reuse", action="store_true", help="measure the index a --keep run left; load nothing")
+    parser.add_argument("--pairs", action="store_true", help="also time pair-led recall clauses against chars alone")
+    parser.add_argument("--no-latency", action="store_true", help="skip the latency mix and the export")
     args = parser.parse_args()
     console = Console(width=200 if args.markdown else None)
     settings = load_settings()
     searcher = Searcher(settings, index=ALIAS)
     es = searcher.es
-    source = prebuilt(args.corpus, args.work, console)
-    old = lifecycle.resolve_alias(es, ALIAS)
-    if old:
-        es.indices.delete(index=old)
     index = index_name(ALIAS, get_segmenter(None).version, 1)
+    if not args.reuse:
+        source = prebuilt(args.corpus, args.work, console)
+        old = lifecycle.resolve_alias(es, ALIAS)
+        if old:
+            es.indices.delete(index=old)
     try:
-        rate = load(es, index, source, args.articles, console)
-        lifecycle.swap_alias(es, ALIAS, None, index)
+        rate = "-"
+        if args.reuse:
+            restore = lifecycle.pending_restore(es, index)
+            if restore is not None:
+                lifecycle.end_bulk_load(es, index, restore)
+        else:
+            rate = f"{load(es, index, source, args.articles, console):,.0f}"
+        if lifecycle.resolve_alias(es, ALIAS) != index:
+            lifecycle.swap_alias(es, ALIAS, None, index)
         loaded, documents = _store(es, index)
-        latency(searcher, args.rounds).show(console, args.markdown)
-        exported, export_per_second = export_rate(searcher)
+        rows = [["bulk load of pre-built documents (docs/s)", rate]]
+        if not args.no_latency:
+            latency(searcher, args.rounds, KWIC_ROUNDS).show(console, args.markdown)
+            exported, export_per_second = export_rate(searcher)
+            rows.append(
+                [f"search {EXPORT_QUERY} --all: hits exported / per second", f"{exported:,} / {export_per_second:,.0f}"]
+            )
+        if args.pairs:
+            pairs(searcher, args.rounds).show(console, args.markdown)
         used, most = heap(es)
         es.indices.flush(index=index)
         flushed, _ = _store(es, index)
-        Report(
-            f"Index of {documents:,} articles ({index})",
-            ["metric", "value"],
-            [
-                ["bulk load of pre-built documents (docs/s)", f"{rate:,.0f}"],
-                ["primary store, as loaded (GB)", f"{loaded / 1024**3:.2f}"],
-                ["bytes per article, as loaded", f"{loaded / documents:,.0f}"],
-                ["bytes per article, after a flush", f"{flushed / documents:,.0f}"],
-                [
-                    f"search {EXPORT_QUERY} --all: hits exported / per second",
-                    f"{exported:,} / {export_per_second:,.0f}",
-                ],
-                ["heap in use / heap max after the queries (MB)", f"{used / 1024**2:,.0f} / {most / 1024**2:,.0f}"],
-            ],
-        ).show(console, args.markdown)
+        rows += [
+            ["primary store, as loaded (GB)", f"{loaded / 1024**3:.2f}"],
+            ["bytes per article, as loaded", f"{loaded / documents:,.0f}"],
+            ["bytes per article, after a flush", f"{flushed / documents:,.0f}"],
+            ["heap in use / heap max after the queries (MB)", f"{used / 1024**2:,.0f} / {most / 1024**2:,.0f}"],
+        ]
+        Report(f"Index of {documents:,} articles ({index})", ["metric", "value"], rows).show(console, args.markdown)
     finally:
         if not args.keep:
             es.indices.delete(index=index, ignore_unavailable=True)
