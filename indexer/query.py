@@ -561,24 +561,6 @@ def _phrase(field: str, text: str, boost: float | None = None) -> dict[str, Any]
     return {"match_phrase": {field: body}}
 
 
-PAIRED_CHARS = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
-"""Folded forms searched through the character pairs too: two or more unified Han ideographs (the basic block and
-extension A, which the standard tokenizer of ``chars.*.bigrams`` certainly keeps as one token each)."""
-
-
-def _chars_phrase(field: str, form: str) -> dict[str, Any]:
-    """`form` as a phrase of characters on ``chars.<field>``. A form of :data:`PAIRED_CHARS` is also a phrase of its
-    character pairs on ``chars.<field>.bigrams``, which every article of the character phrase matches (there the
-    characters follow each other with nothing between): the pairs' short postings find the candidates and the
-    character phrase, in the same filter, checks only those, so the articles are exactly the character phrase's
-    while a pair of very frequent characters (中国) no longer reads the positions of every article."""
-    tokens = char_tokens(form)
-    phrase = _phrase(f"chars.{field}", tokens)
-    if not PAIRED_CHARS.fullmatch(tokens.replace(" ", "")):
-        return phrase
-    return {"bool": {"filter": [{"match_phrase": {f"chars.{field}.bigrams": {"query": tokens}}}, phrase]}}
-
-
 def _any(clauses: list[dict[str, Any]]) -> dict[str, Any]:
     return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
 
@@ -607,7 +589,7 @@ def _near(near: Near) -> dict[str, Any]:
 def recall_clause(term: Node) -> dict[str, Any]:
     """The clause deciding whether `term` matches (for filter or must_not context: it is never scored)."""
     if isinstance(term, Text):
-        return _any([_chars_phrase(field, form) for field in term.fields for form in term.forms])
+        return _any([_phrase(f"chars.{field}", char_tokens(form)) for field in term.fields for form in term.forms])
     if isinstance(term, Near):
         return _near(term)
     if isinstance(term, Query):

@@ -207,11 +207,7 @@ def test_empty_query_allowed_for_counting() -> None:
 def test_dsl_recall_in_filter_ranking_in_should(segmenter: Segmenter) -> None:
     dsl = to_dsl(parse("拉夫罗夫 -广告 outlet:dw"), segmenter)["bool"]
     recall, outlet = dsl["filter"]
-    pairs = [clause["bool"]["filter"] for clause in recall["bool"]["should"]]
-    assert [pair for pair, _ in pairs] == [
-        {"match_phrase": {f"chars.{field}.bigrams": {"query": char_tokens("拉夫罗夫")}}} for field in TEXT_FIELDS
-    ]
-    phrases = [phrase["match_phrase"] for _, phrase in pairs]
+    phrases = [clause["match_phrase"] for clause in recall["bool"]["should"]]
     assert [next(iter(p)) for p in phrases] == [f"chars.{field}" for field in TEXT_FIELDS]
     assert all(
         p[f]["query"] == char_tokens("拉夫罗夫") and p[f]["analyzer"] == "whitespace" for p in phrases for f in p
@@ -225,33 +221,8 @@ def test_dsl_recall_in_filter_ranking_in_should(segmenter: Segmenter) -> None:
         assert body["query"] == words and body["analyzer"] == "whitespace"
         boosts[name.removeprefix("words.")] = body["boost"]
     assert boosts["title"] > boosts["headings"] > boosts["body"] == boosts["captions"] == boosts["gallery"]
-    assert dsl["must_not"][0]["bool"]["should"][0]["bool"]["filter"][1] == {
+    assert dsl["must_not"][0]["bool"]["should"][0] == {
         "match_phrase": {"chars.title": {"query": char_tokens("广告"), "analyzer": "whitespace"}}
-    }
-
-
-def test_only_forms_of_two_or_more_common_han_characters_are_led_by_character_pairs() -> None:
-    def led_by_pairs(text: str) -> bool:
-        clause = recall_clause(Text(text, ("body",)))
-        if "match_phrase" in clause:
-            assert clause == {"match_phrase": {"chars.body": {"query": char_tokens(text), "analyzer": "whitespace"}}}
-            return False
-        pairs, phrase = clause["bool"]["filter"]
-        assert pairs == {"match_phrase": {"chars.body.bigrams": {"query": char_tokens(text)}}}
-        assert phrase == {"match_phrase": {"chars.body": {"query": char_tokens(text), "analyzer": "whitespace"}}}
-        return True
-
-    assert {
-        text: led_by_pairs(text) for text in ["中国", "國家安全法", "㐀丁", "中", "b-52", "中国a", "新冠19", "𠀀中"]
-    } == {
-        "中国": True,
-        "國家安全法": True,
-        "㐀丁": True,
-        "中": False,
-        "b-52": False,
-        "中国a": False,
-        "新冠19": False,
-        "𠀀中": False,
     }
 
 

@@ -102,19 +102,6 @@ def test_whitespace_is_a_word_boundary_between_latin_letters_digits_and_punctuat
     assert found == {"l2": 0, "b-52": 0, '"jul 23"': 1, '"b - 52"': 1, "轰炸机于jul": 1, "52轰炸机": 1}
 
 
-def test_character_pairs_never_join_characters_across_punctuation(
-    es_settings: Settings, alias: str, tmp_path: Path
-) -> None:
-    """chars.*.bigrams drops punctuation (standard tokenizer), so it has the pair 国特 of 美国，特朗普: the
-    character phrase in the same filter keeps such articles out."""
-    body = "<p>美国，特朗普说。中国外交部</p>"
-    (tmp_path / "a.md").write_text(f"<!--1600000000000-->\n[报道](https://example.org/news/8)\n------\n\n{body}\n")
-    assert ingest(es_settings, [tmp_path], IngestOptions(workers=1), alias=alias).indexed == 1
-    searcher = Searcher(es_settings, index=alias)
-    found = {query: len(ids(searcher, query)) for query in ["国特", "说中", "国，特", "特朗普", "中国外交部", "美国"]}
-    assert found == {"国特": 0, "说中": 0, "国，特": 1, "特朗普": 1, "中国外交部": 1, "美国": 1}
-
-
 def test_field_scopes(searcher: Searcher, stored: dict[str, dict[str, list[str]]]) -> None:
     for query, term, fields in [
         ("title:中国", "中国", ("title",)),
