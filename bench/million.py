@@ -14,11 +14,7 @@ The index is deleted at the end (``--keep`` keeps it). Run on the local node (di
     .venv/bin/python -m bench.million --articles 1000000 --corpus ../shared/corpus
 
 ``--reuse`` measures the index a ``--keep`` run left (an interrupted load is finished first: refresh back on)
-instead of loading one. ``--pairs`` adds a side-by-side table: each search of the mix as Elasticsearch runs it
-(10 hits, exact total) with the character phrases alone (mapping 5's query), with the recall clauses of
-:func:`indexer.query.recall_clause` (character pairs lead, the character phrase checks; the totals must equal the
-first's) and with the pairs' phrases alone (not exact: the pairs field drops punctuation, so it also joins
-characters across it; the extra hits are counted), alternated in each round after clearing the caches.
+instead of loading one.
 """
 
 from __future__ import annotations
@@ -28,17 +24,15 @@ import itertools
 import json
 import os
 import shutil
-import statistics
 import time
 from collections.abc import Iterator
 from multiprocessing import Pool
 from pathlib import Path
-from typing import Any
 
 from elasticsearch import Elasticsearch
 from rich.console import Console
 
-from bench.search import MIX, Report, latency, percentile
+from bench.search import Report, latency
 from indexer import lifecycle, output
 from indexer.bulk import BulkDoc, BulkSender
 from indexer.config import load_settings
@@ -146,72 +140,6 @@ def export_rate(searcher: Searcher) -> tuple[int, float]:
     return hits, hits / seconds
 
 
-PAIRS_KINDS = ["1 term", "2 terms", "3 terms", "phrase", "date filter", "grouped OR", "~ spellings"]
-
-
-def one_view(dsl: Any, keep_pairs: bool) -> Any:
-    """`dsl` with each pair-led clause reduced to one of its two phrases: the character pairs' (`keep_pairs`) or
-    the characters' (mapping 5's query)."""
-    if isinstance(dsl, list):
-        return [one_view(item, keep_pairs) for item in dsl]
-    if not isinstance(dsl, dict):
-        return dsl
-    if set(dsl) == {"bool"} and set(dsl["bool"]) == {"filter"} and len(dsl["bool"]["filter"]) == 2:
-        first, second = dsl["bool"]["filter"]
-        if _pairs_phrase(first):
-            return first if keep_pairs else second
-    return {key: one_view(value, keep_pairs) for key, value in dsl.items()}
-
-
-def _pairs_phrase(clause: Any) -> bool:
-    return isinstance(clause, dict) and any(name.endswith(".bigrams") for name in clause.get("match_phrase", {}))
-
-
-VARIANTS = ("chars", "pairs + chars", "pairs alone")
-
-
-def pairs(searcher: Searcher, rounds: int) -> Report:
-    """Searches with the character phrases alone (mapping 5), pair-led clauses (what search runs) and the pairs'
-    phrases alone, alternated, same index; the first two must give the same totals."""
-    es, index = searcher.es, searcher.index
-    rows = []
-    for kind in PAIRS_KINDS:
-        wall: dict[str, list[float]] = {name: [] for name in VARIANTS}
-        hits: list[int] = []
-        extra = 0
-        for text in MIX[kind]:
-            dsl = searcher.dsl(searcher.parse(text))
-            queries = dict(zip(VARIANTS, (one_view(dsl, False), dsl, one_view(dsl, True)), strict=True))
-            totals = {}
-            for round_ in range(rounds + 1):
-                for name, query in queries.items():
-                    es.indices.clear_cache(index=index, query=True, request=True)
-                    started = time.perf_counter()
-                    answer = es.search(index=index, query=query, size=10, track_total_hits=True, source=False)
-                    if round_:
-                        wall[name].append((time.perf_counter() - started) * 1000)
-                    totals[name] = answer["hits"]["total"]["value"]
-            if totals["pairs + chars"] != totals["chars"]:
-                raise SystemExit(f"{text}: {totals['pairs + chars']:,} hits with pairs, {totals['chars']:,} without")
-            hits.append(totals["chars"])
-            extra += totals["pairs alone"] - totals["chars"]
-        rows.append(
-            [
-                kind,
-                f"{statistics.median(hits):,.0f}",
-                *(f"{percentile(wall[name], 0.5):.1f} / {percentile(wall[name], 0.95):.1f}" for name in VARIANTS),
-                f"{extra:,}",
-            ]
-        )
-    return Report(
-        f"Recall clauses side by side (Elasticsearch request, 10 hits, exact total): "
-        f"{es.count(index=index)['count']:,} articles, {rounds} alternated rounds, load average "
-        f"{os.getloadavg()[0]:.1f}; chars and pairs + chars gave equal totals for every query",
-        ["query kind", "median hits", *(f"{name} p50 / p95 ms" for name in VARIANTS), "extra hits, pairs alone"],
-        rows,
-    )
-
-
 def heap(es: Elasticsearch) -> tuple[int, int]:
     """(heap used, heap max) in bytes, summed over the nodes."""
     nodes = es.nodes.stats(metric="jvm")["nodes"].values()
@@ -228,14 +156,15 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the index (alias bench-million) afterwards")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables (for docs/sizing.md)")
     parser.add_argument("--reuse", action="store_true", help="measure the index a --keep run left; load nothing")
-    parser.add_argument("--pairs", action="store_true", help="also time pair-led recall clauses against chars alone")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency mix and the export")
     args = parser.parse_args()
     console = Console(width=200 if args.markdown else None)
     settings = load_settings()
     searcher = Searcher(settings, index=ALIAS)
     es = searcher.es
-    index = index_name(ALIAS, get_segmenter(None).version, 1)
+    index = lifecycle.resolve_alias(es, ALIAS) if args.reuse else index_name(ALIAS, get_segmenter(None).version, 1)
+    if index is None:
+        raise SystemExit(f"--reuse: no index behind {ALIAS}")
     if not args.reuse:
         source = prebuilt(args.corpus, args.work, console)
         old = lifecycle.resolve_alias(es, ALIAS)
@@ -259,8 +188,6 @@ def main() -> None:
             rows.append(
                 [f"search {EXPORT_QUERY} --all: hits exported / per second", f"{exported:,} / {export_per_second:,.0f}"]
             )
-        if args.pairs:
-            pairs(searcher, args.rounds).show(console, args.markdown)
         used, most = heap(es)
         es.indices.flush(index=index)
         flushed, _ = _store(es, index)
