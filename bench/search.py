@@ -10,8 +10,9 @@ warm up, then `--rounds` times, each time after clearing Elasticsearch's query a
 query is not answered from a cache, as a researcher's new query would not be); p50/p95/p99 of the wall time of
 ``Searcher.search`` (parse, request, highlights from ``_source``; 10 hits), ``Searcher.histogram`` and
 ``Searcher.terms``, and the median of Elasticsearch's own ``took`` for searches. Grouped ORs, NEAR/10 and ``~``
-terms are search rows too; ``kwic --all`` rows time a whole concordance (every line, :mod:`indexer.kwic`) with
-at most 5 rounds.
+terms are search rows too; ``compare`` rows time :func:`indexer.compare.compare` of 2-3 queries per month (its
+"median hits" is the articles under the filters); ``kwic --all`` rows time a whole concordance (every line,
+:mod:`indexer.kwic`) with at most 5 rounds.
 
 Start-up (`--startup`): the wall time of the command a researcher types, ``indexer search TERM --count`` (a new
 process: imports, settings, the alias check, the count), against ``grep -rl TERM`` over the corpus, alternated in
@@ -44,6 +45,7 @@ from rich.console import Console
 from rich.table import Table
 
 import indexer
+from indexer.compare import compare
 from indexer.config import load_settings
 from indexer.kwic import KwicSort, concordance
 from indexer.mapping import TEXT_FIELDS
@@ -88,6 +90,8 @@ AGGREGATIONS = ["疫情", "香港", "拜登 特朗普", "台湾"]
 KWIC = ["普京", "~普京", "金正恩 NEAR/10 普京", "辉瑞", "国安法"]
 """Concordances timed to the last line (every matching article's text is read)."""
 KWIC_ROUNDS = 5
+COMPARE = [["拜登", "特朗普"], ["疫苗", "口罩", "隔离"], ["香港 国安法", "台湾 军售"]]
+"""Query sets compared per month (``compare A B``: one request, a filters bucket per query)."""
 STARTUP_TERMS = ["金正恩", "疫苗", "拉夫罗夫"]
 
 
@@ -142,7 +146,9 @@ def measure(call: Callable[[], tuple[int, int | None]], rounds: int, clear: Call
     return Timing(wall, server, hits)
 
 
-def latency(searcher: Searcher, rounds: int) -> Report:
+def latency(searcher: Searcher, rounds: int, kwic_rounds: int = KWIC_ROUNDS) -> Report:
+    """The latency table; kwic rows run `kwic_rounds` times (at most `rounds`)."""
+
     def page(text: str) -> tuple[int, int | None]:
         result = searcher.search(searcher.parse(text), limit=10)
         return result.total, result.took_ms
@@ -157,6 +163,14 @@ def latency(searcher: Searcher, rounds: int) -> Report:
         ]
     groups["terms (person, top 20)"] = [
         lambda text=text: (searcher.terms(searcher.parse(text), "person", 20).total, None) for text in AGGREGATIONS
+    ]
+    filters = searcher.parse("", allow_empty=True)
+    groups["compare (month)"] = [
+        lambda texts=texts: (
+            compare(searcher, filters, [(text, searcher.parse(text)) for text in texts], "month").articles,
+            None,
+        )
+        for texts in COMPARE
     ]
     documents = searcher.es.count(index=searcher.index)["count"]
     load = os.getloadavg()[0]
@@ -175,7 +189,7 @@ def latency(searcher: Searcher, rounds: int) -> Report:
 
     rows = []
     for kind, calls in [*groups.items(), *kwic.items()]:
-        timings = [measure(call, rounds if kind in groups else min(rounds, KWIC_ROUNDS), clear) for call in calls]
+        timings = [measure(call, rounds if kind in groups else min(rounds, kwic_rounds), clear) for call in calls]
         wall = [value for timing in timings for value in timing.wall_ms]
         server = [value for timing in timings for value in timing.server_ms]
         rows.append(
@@ -311,9 +325,8 @@ def ranking(searcher: Searcher, result: RecallResult, rounds: int) -> Report:
         for query in result.queries:
             dsl = to_dsl(Query(((Text(query.text),),)), searcher.segmenter)
             if boost:
-                title = recall_clause(Text(query.text, ("title",)))
-                title["match_phrase"]["chars.title"]["boost"] = boost
-                dsl["bool"].setdefault("should", []).append(title)
+                phrase = {"query": char_tokens(query.text), "analyzer": "whitespace", "boost": boost}
+                dsl["bool"].setdefault("should", []).append({"match_phrase": {"chars.title": phrase}})
             for _ in range(rounds):
                 started = time.perf_counter()
                 answer = searcher.es.search(
